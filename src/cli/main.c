@@ -1,0 +1,374 @@
+/*
+ * main.c -- the kindlint program.
+ *
+ * Loads the rule packs, applies --enable/--disable, then does one of:
+ * list the rules, explain one, run the rules' own tests, or lint the given
+ * paths (standard input when none) and report through a library reporter.
+ * Exit status: 0 clean, 1 findings at or above --fail-on, 2 any error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+void cli_print_diag(const kl_diag *d, const char *level)
+{
+    if (d->file[0] && d->line)
+        fprintf(stderr, "%s:%u:%u: %s: %s\n", d->file, d->line, d->column ? d->column : 1, level,
+                d->message);
+    else if (d->file[0])
+        fprintf(stderr, "%s: %s: %s\n", d->file, level, d->message);
+    else
+        fprintf(stderr, "kindlint: %s: %s\n", level, d->message);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Rules                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static kl_rules *load_rules(const cli_opts *o, char **test_paths, size_t ntest)
+{
+    kl_rules *rules = kl_rules_new();
+    kl_diag d;
+    if (!rules) {
+        fputs("kindlint: error: out of memory\n", stderr);
+        return NULL;
+    }
+    int defaults = !o->no_default_rules && ntest == 0;
+    if (defaults && kl_rules_add_defaults(rules, &d) != KL_OK)
+        goto fail;
+    for (size_t i = 0; i < o->nrule_paths; i++)
+        if (kl_rules_add_path(rules, o->rule_paths[i], &d) != KL_OK)
+            goto fail;
+    for (size_t i = 0; i < ntest; i++)
+        if (kl_rules_add_path(rules, test_paths[i], &d) != KL_OK)
+            goto fail;
+    if (kl_rules_compile(rules, &d) != KL_OK)
+        goto fail;
+    return rules;
+fail:
+    cli_print_diag(&d, "error");
+    kl_rules_free(rules);
+    return NULL;
+}
+
+static kl_policy *make_policy(const kl_rules *rules, const cli_opts *o)
+{
+    kl_policy *p = kl_policy_new(rules);
+    if (!p) {
+        fputs("kindlint: error: out of memory\n", stderr);
+        return NULL;
+    }
+    for (size_t i = 0; i < o->ntoggles; i++) {
+        if (kl_policy_enable(p, o->toggles[i].name, o->toggles[i].enable) != KL_OK) {
+            fprintf(stderr,
+                    "kindlint: error: --%s %s: no rule, pack or category of that name "
+                    "(see --list-rules)\n",
+                    o->toggles[i].enable ? "enable" : "disable", o->toggles[i].name);
+            kl_policy_free(p);
+            return NULL;
+        }
+    }
+    return p;
+}
+
+static int list_rules(const kl_rules *rules, const kl_policy *pol, int verbose)
+{
+    size_t wid = 2, wcat = 8, wpack = 4;
+    for (size_t i = 0; i < kl_rules_count(rules); i++) {
+        const kl_rule *r = kl_rules_at(rules, i);
+        if (strlen(kl_rule_id(r)) > wid)
+            wid = strlen(kl_rule_id(r));
+        if (strlen(kl_category_name(kl_rule_category(r))) > wcat)
+            wcat = strlen(kl_category_name(kl_rule_category(r)));
+        if (strlen(kl_rule_pack(r)) > wpack)
+            wpack = strlen(kl_rule_pack(r));
+    }
+    printf("%-*s  %-*s  %-8s  %-*s  %s\n", (int)wid, "ID", (int)wcat, "CATEGORY", "SEVERITY",
+           (int)wpack, "PACK", "MESSAGE");
+    for (size_t i = 0; i < kl_rules_count(rules); i++) {
+        const kl_rule *r = kl_rules_at(rules, i);
+        if (!kl_policy_is_enabled(pol, r))
+            continue;
+        printf("%-*s  %-*s  %-8s  %-*s  %s\n", (int)wid, kl_rule_id(r), (int)wcat,
+               kl_category_name(kl_rule_category(r)),
+               kl_severity_name(kl_policy_severity(pol, r)), (int)wpack, kl_rule_pack(r),
+               kl_rule_message(r));
+        if (verbose) {
+            const char *t = kl_rule_triggers(r);
+            printf("%-*s  triggers: %s\n", (int)wid, "",
+                   t[0] ? t : "none derived: runs on every sentence (slower)");
+            printf("%-*s  tests: %zu, suggestions: %zu, source: %s\n", (int)wid, "",
+                   kl_rule_test_count(r), kl_rule_suggestion_count(r), kl_rule_source(r));
+        }
+    }
+    return CLI_OK;
+}
+
+/* Prints text wrapped at 78 columns with an indent. */
+static void print_wrapped(const char *text, int indent)
+{
+    int col = 0;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ' || *p == '\n')
+            p++;
+        if (!*p)
+            break;
+        const char *e = p;
+        while (*e && *e != ' ' && *e != '\n')
+            e++;
+        int w = (int)(e - p);
+        if (col > 0 && col + 1 + w > 78) {
+            putchar('\n');
+            col = 0;
+        }
+        if (col == 0) {
+            printf("%*s", indent, "");
+            col = indent;
+        } else {
+            putchar(' ');
+            col++;
+        }
+        fwrite(p, 1, (size_t)w, stdout);
+        col += w;
+        p = e;
+    }
+    if (col > 0)
+        putchar('\n');
+}
+
+static int explain_rule(const kl_rules *rules, const char *id)
+{
+    const kl_rule *r = kl_rules_find(rules, id);
+    if (!r) {
+        fprintf(stderr, "kindlint: error: --explain %s: no rule of that id (see --list-rules)\n",
+                id);
+        return CLI_ERROR;
+    }
+    printf("%s (%s, %s; pack %s)\n\n", kl_rule_id(r), kl_category_name(kl_rule_category(r)),
+           kl_severity_name(kl_rule_severity(r)), kl_rule_pack(r));
+    print_wrapped(kl_rule_message(r), 2);
+    if (kl_rule_explain(r)[0]) {
+        putchar('\n');
+        print_wrapped(kl_rule_explain(r), 2);
+    }
+    const char *text, *fix;
+    if (kl_rule_example(r, 0, &text, &fix) == 0) {
+        printf("\n  Example:  %s\n", text);
+        if (fix)
+            printf("  Try:      %s\n", fix);
+    }
+    for (size_t i = 0; i < kl_rule_suggestion_count(r); i++)
+        printf("%s%s\n", i == 0 ? "\n  Rewrites: " : "            ",
+               kl_rule_suggestion_template(r, i));
+    return CLI_OK;
+}
+
+static void print_test_result(const kl_test_result *t, void *ud)
+{
+    int *quiet = ud;
+    (void)quiet;
+    if (t->passed)
+        return;
+    const kl_rule *r = t->rule;
+    if (t->line)
+        fprintf(stderr, "%s:%u:%u: ", kl_rule_source(r), t->line, t->column);
+    else
+        fprintf(stderr, "%s: ", kl_rule_source(r));
+    fprintf(stderr, "error: rule '%s': %s example: %s\n", kl_rule_id(r),
+            t->is_flag ? "flag" : "pass", t->problem);
+    fprintf(stderr, "    text:     %s\n", t->text);
+    if (t->expected)
+        fprintf(stderr, "    expected: %s\n", t->expected);
+    if (t->got)
+        fprintf(stderr, "    got:      %s\n", t->got);
+}
+
+static int test_rules(const kl_rules *rules, int quiet)
+{
+    size_t failed = 0, untested = 0;
+    kl_diag d;
+    if (kl_rules_run_tests(rules, print_test_result, &quiet, &failed, &untested, &d) != KL_OK) {
+        cli_print_diag(&d, "error");
+        return CLI_ERROR;
+    }
+    size_t examples = 0, tested = 0;
+    for (size_t i = 0; i < kl_rules_count(rules); i++) {
+        const kl_rule *r = kl_rules_at(rules, i);
+        examples += kl_rule_test_count(r);
+        if (kl_rule_test_count(r))
+            tested++;
+        else
+            fprintf(stderr, "%s: warning: rule '%s' has no tests\n", kl_rule_source(r),
+                    kl_rule_id(r));
+    }
+    if (!quiet)
+        printf("%zu examples in %zu rules: %zu passed, %zu failed; %zu rule%s untested\n",
+               examples, tested, examples - failed, failed, untested, untested == 1 ? "" : "s");
+    return failed ? CLI_FINDINGS : CLI_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Linting                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct lint_ctx {
+    const cli_opts *o;
+    kl_scanner *scanner;
+    const kl_policy *policy;
+    kl_reporter *reporter;
+    int errors;
+    int failing; /* findings at or above --fail-on */
+} lint_ctx;
+
+static int on_finding(const kl_finding *f, void *ud)
+{
+    lint_ctx *c = ud;
+    if (!c->o->fail_never && f->severity >= c->o->fail_on)
+        c->failing = 1;
+    if (!c->o->quiet)
+        kl_reporter_finding(c->reporter, f);
+    return 0;
+}
+
+static void on_notice(const kl_diag *d, void *ud)
+{
+    (void)ud;
+    cli_print_diag(d, "warning");
+}
+
+static void lint_buffer(lint_ctx *c, const char *shown, const char *data, size_t len,
+                        kl_doc_kind kind)
+{
+    kl_scan_options so;
+    memset(&so, 0, sizeof so);
+    so.abi_version = KL_ABI_VERSION;
+    so.kind = kind;
+    so.policy = c->policy;
+    so.path = shown;
+    so.on_finding = on_finding;
+    so.on_notice = on_notice;
+    so.userdata = c;
+    kl_reporter_begin_file(c->reporter, shown, data, len);
+    kl_diag d;
+    if (kl_scan(c->scanner, &so, data, len, &d) != KL_OK) {
+        cli_print_diag(&d, "error");
+        c->errors++;
+    }
+    kl_reporter_end_file(c->reporter);
+}
+
+static void lint_path(const char *path, void *ud)
+{
+    lint_ctx *c = ud;
+    const cli_opts *o = c->o;
+    int is_stdin = strcmp(path, "-") == 0;
+    const char *shown = is_stdin ? (o->stdin_filename ? o->stdin_filename : "<stdin>") : path;
+    char *data;
+    size_t len;
+    kl_diag d;
+    if (kl_read_file(path, 0, &data, &len, &d) != KL_OK) {
+        if (is_stdin && o->stdin_filename)
+            snprintf(d.file, sizeof d.file, "%s", o->stdin_filename);
+        cli_print_diag(&d, "error");
+        c->errors++;
+        return;
+    }
+    kl_doc_kind kind = o->kind_set ? o->kind : kl_doc_kind_for_path(is_stdin ? o->stdin_filename : path);
+    lint_buffer(c, shown, data, len, kind);
+    free(data);
+}
+
+static int use_color(int setting)
+{
+    if (setting >= 0)
+        return setting;
+    const char *nc = getenv("NO_COLOR");
+    if (nc && nc[0])
+        return 0;
+    const char *term = getenv("TERM");
+    if (term && strcmp(term, "dumb") == 0)
+        return 0;
+    return isatty(STDOUT_FILENO);
+}
+
+static int lint(const cli_opts *o, const kl_rules *rules, const kl_policy *pol)
+{
+    lint_ctx c;
+    memset(&c, 0, sizeof c);
+    c.o = o;
+    c.policy = pol;
+    c.scanner = kl_scanner_new(rules);
+    c.reporter = kl_reporter_new(o->format, stdout, use_color(o->color));
+    if (!c.scanner || !c.reporter) {
+        fputs("kindlint: error: out of memory\n", stderr);
+        kl_scanner_free(c.scanner);
+        kl_reporter_free(c.reporter);
+        return CLI_ERROR;
+    }
+    if (o->npaths == 0) {
+        lint_path("-", &c);
+    } else {
+        for (size_t i = 0; i < o->npaths; i++) {
+            if (strcmp(o->paths[i], "-") == 0)
+                lint_path("-", &c);
+            else
+                c.errors += cli_walk(o->paths[i], o->verbose, lint_path, &c);
+        }
+    }
+    if (!o->quiet)
+        kl_reporter_finish(c.reporter);
+    kl_reporter_free(c.reporter);
+    kl_scanner_free(c.scanner);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fputs("kindlint: error: cannot write to standard output\n", stderr);
+        return CLI_ERROR;
+    }
+    return c.errors ? CLI_ERROR : c.failing ? CLI_FINDINGS : CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+    cli_opts o;
+    int rc = cli_parse(argc, argv, &o);
+    if (rc >= 0) {
+        cli_opts_free(&o);
+        return rc;
+    }
+    int modes = (o.list_rules != 0) + (o.explain != NULL) + (o.test_rules != 0);
+    if (modes > 1) {
+        fputs("kindlint: error: --list-rules, --explain and --test-rules cannot be combined\n",
+              stderr);
+        cli_opts_free(&o);
+        return CLI_ERROR;
+    }
+    if (!o.test_rules && (o.list_rules || o.explain) && o.npaths) {
+        fputs("kindlint: error: --list-rules and --explain take no PATH\n", stderr);
+        cli_opts_free(&o);
+        return CLI_ERROR;
+    }
+    kl_rules *rules = load_rules(&o, o.test_rules ? o.paths : NULL, o.test_rules ? o.npaths : 0);
+    if (!rules) {
+        cli_opts_free(&o);
+        return CLI_ERROR;
+    }
+    kl_policy *pol = make_policy(rules, &o);
+    if (!pol) {
+        rc = CLI_ERROR;
+    } else if (o.list_rules) {
+        rc = list_rules(rules, pol, o.verbose);
+    } else if (o.explain) {
+        rc = explain_rule(rules, o.explain);
+    } else if (o.test_rules) {
+        rc = test_rules(rules, o.quiet);
+    } else {
+        rc = lint(&o, rules, pol);
+    }
+    kl_policy_free(pol);
+    kl_rules_free(rules);
+    cli_opts_free(&o);
+    return rc;
+}

@@ -1,0 +1,327 @@
+/*
+ * kl_internal.h -- private structures shared by the stages of libkindlint.
+ *
+ * Nothing here is part of the public API (kindlint.h). The stages are:
+ * rules_load.c (YAML -> raw packs), rules_compile.c (patterns, templates,
+ * validation), yaml_index.c (positions for messages), prefilter.c (literal
+ * triggers), document.c (input bytes -> match buffer), scan.c (sentences,
+ * matching, findings), template.c (suggestions), position.c (lines and
+ * columns), policy.c, rule_tests.c, fix.c and the report_*.c reporters.
+ */
+#ifndef KL_INTERNAL_H
+#define KL_INTERNAL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "kindlint.h"
+
+/* ------------------------------------------------------------------------ */
+/* Limits, with the reason for each                                          */
+/* ------------------------------------------------------------------------ */
+
+/* A rule file is a few dozen KiB; anything near this is a mistake or an
+ * attack on the loader (libyaml holds the whole event stream per scalar). */
+#define KL_MAX_RULE_FILE (4u * 1024u * 1024u)
+/* A pattern longer than this is refused: real rules are under 1 KiB, and
+ * PCRE2's compile time and memory grow with the pattern. */
+#define KL_MAX_PATTERN 16384u
+/* Text fields (message, explain, templates, test texts). */
+#define KL_MAX_TEXT_FIELD 16384u
+#define KL_MAX_RULES_PER_PACK 2000u
+#define KL_MAX_LIST_ENTRIES 1000u
+/* PCRE2 match limit: the count restarts at each start position; one
+ * million stops catastrophic backtracking in milliseconds while no real
+ * rule on a real sentence comes near it. */
+#define KL_MATCH_LIMIT 1000000u
+/* Interpreter-only limits (JIT ignores depth; heap is in KiB). */
+#define KL_DEPTH_LIMIT 10000u
+#define KL_HEAP_LIMIT_KIB 8192u
+/* JIT stack per scanner. */
+#define KL_JIT_STACK_MIN (32u * 1024u)
+#define KL_JIT_STACK_MAX (512u * 1024u)
+/* A "sentence" longer than this (a 200 MB line with no punctuation) is cut
+ * at a space, so that each regex runs on a bounded subject. A match that
+ * would straddle the cut is not reported. */
+#define KL_MAX_SENTENCE 8192u
+
+/* Bytes in the match buffer that the document stage writes: a hard
+ * boundary no sentence or match crosses (invalid UTF-8, NUL, a block or
+ * turn boundary), and the blank that replaces text not to be linted. */
+#define KL_BOUNDARY '\x1e'
+#define KL_BLANK ' '
+
+/* ------------------------------------------------------------------------ */
+/* Diagnostics helpers (diag.c)                                              */
+/* ------------------------------------------------------------------------ */
+
+void kl_diag_set(kl_diag *diag, kl_status code, const char *file, unsigned line, unsigned column,
+                 const char *rule_id, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 7, 8)))
+#endif
+    ;
+void kl_diag_clear(kl_diag *diag);
+
+/* ------------------------------------------------------------------------ */
+/* Growable byte buffer (buf.c)                                              */
+/* ------------------------------------------------------------------------ */
+
+typedef struct kl_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    int failed; /* an allocation failed; later appends are no-ops */
+} kl_buf;
+
+void kl_buf_init(kl_buf *b);
+void kl_buf_free(kl_buf *b);
+int kl_buf_reserve(kl_buf *b, size_t extra);
+int kl_buf_append(kl_buf *b, const char *s, size_t n);
+int kl_buf_puts(kl_buf *b, const char *s);
+int kl_buf_putc(kl_buf *b, char c);
+int kl_buf_printf(kl_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Returns the NUL-terminated data and gives up ownership (caller frees). */
+char *kl_buf_detach(kl_buf *b, size_t *len);
+
+/* ------------------------------------------------------------------------ */
+/* UTF-8 (utf8.c)                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when the bytes at s
+ * are not a valid sequence (overlong, surrogate, truncated, > U+10FFFF). *cp
+ * receives the code point when valid. */
+size_t kl_utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp);
+/* Columns a code point takes on a terminal (0, 1 or 2). */
+int kl_codepoint_width(uint32_t cp);
+
+/* ------------------------------------------------------------------------ */
+/* YAML position index (yaml_index.c)                                        */
+/* ------------------------------------------------------------------------ */
+
+/* Positions of nodes in a YAML document by path, e.g. "rules[3].match" or
+ * "rules[3].tests.flag[0].text"; keys are recorded as "KEY:path". Built
+ * with libyaml only when a message needs a position. */
+typedef struct kl_yaml_pos {
+    char *path;
+    unsigned line, column; /* 1-based */
+    int style;             /* yaml_scalar_style_t of scalars, 0 otherwise */
+} kl_yaml_pos;
+
+typedef struct kl_yaml_index {
+    kl_yaml_pos *items;
+    size_t count, cap;
+    /* the libyaml parser problem, when the document does not parse */
+    char problem[256];
+    unsigned problem_line, problem_column;
+    char context[128];
+    unsigned context_line, context_column;
+} kl_yaml_index;
+
+void kl_yaml_index_build(kl_yaml_index *idx, const char *data, size_t len);
+void kl_yaml_index_free(kl_yaml_index *idx);
+const kl_yaml_pos *kl_yaml_index_find(const kl_yaml_index *idx, const char *path);
+
+/* Turns libcyaml's logged backtrace into FILE:LINE:COL plus a message (used
+ * by the rule and config loaders). */
+typedef struct kl_cyaml_log {
+    char text[4096];
+    size_t len;
+} kl_cyaml_log;
+
+void kl_cyaml_log_fn(int level, void *ctx, const char *fmt, va_list args);
+void kl_cyaml_error_to_diag(const kl_cyaml_log *log, int cyaml_err, const char *name,
+                            const char *data, size_t len, kl_status code, kl_diag *diag);
+
+/* ------------------------------------------------------------------------ */
+/* Rules                                                                     */
+/* ------------------------------------------------------------------------ */
+
+typedef enum kl_tpart_kind {
+    KL_TPART_LITERAL,
+    KL_TPART_CAPTURE, /* {name}: captures[slot] */
+    KL_TPART_FEELING, /* {feeling} */
+    KL_TPART_BLANK    /* [hint]: literal text the writer must replace */
+} kl_tpart_kind;
+
+typedef struct kl_tpart {
+    kl_tpart_kind kind;
+    char *text; /* literal or blank text (blank includes its brackets) */
+    size_t len;
+    int slot;   /* capture slot */
+} kl_tpart;
+
+typedef struct kl_template {
+    char *source;
+    kl_tpart *parts;
+    size_t nparts;
+    int has_blank;
+} kl_template;
+
+typedef struct kl_feeling {
+    char *word; /* "*" is the default */
+    char *feeling;
+} kl_feeling;
+
+typedef struct kl_example {
+    char *text;
+    char *fix; /* flag examples only; may be NULL */
+} kl_example;
+
+typedef struct kl_pack {
+    char *name;
+    char *summary;
+    char *lang;
+    char *source; /* file name or builtin:NAME */
+} kl_pack;
+
+/* A conjunction of disjunctions of lowercase ASCII literals: the rule can
+ * only match a sentence that holds, for every clause, one of its literals
+ * (prefilter.c). */
+typedef struct kl_clause {
+    char **lits;
+    size_t nlits;
+} kl_clause;
+
+struct kl_rule {
+    size_t index;
+    const kl_pack *pack;
+    char *id;
+    kl_category category;
+    kl_severity severity;
+    char *message;
+    char *explain;
+    char *pattern;
+    pcre2_code *re;
+    int jit; /* JIT code exists */
+    pcre2_code **unless;
+    size_t nunless;
+    kl_template *suggest;
+    size_t nsuggest;
+    kl_feeling *feelings;
+    size_t nfeelings;
+    /* capture group numbers referred to by templates, by slot */
+    uint32_t cap_group[KL_MAX_TEMPLATE_CAPTURES];
+    char *cap_name[KL_MAX_TEMPLATE_CAPTURES];
+    size_t ncaps;
+    int act_slot; /* slot of the "act" capture, -1 when not referred */
+    kl_example *flag;
+    size_t nflag;
+    kl_example *pass;
+    size_t npass;
+    /* prefilter */
+    kl_clause *clauses;
+    size_t nclauses;
+    char *triggers_desc;
+};
+
+struct kl_prefilter; /* prefilter.c */
+
+struct kl_rules {
+    kl_rule **rules;
+    size_t count, cap;
+    kl_pack **packs;
+    size_t npacks, packs_cap;
+    int compiled;
+    struct kl_prefilter *prefilter;
+};
+
+/* rules_compile.c: turns one loaded YAML pack into rules appended to set. */
+struct kl_y_pack;
+kl_status kl_rules_from_yaml(kl_rules *rules, const struct kl_y_pack *yp, const char *name,
+                             const char *data, size_t len, kl_diag *diag);
+
+/* Expands ' and " in a pattern to the typographic forms. Returns a new
+ * string (caller frees) and, in *map (caller frees), for each byte of the
+ * result the offset in the original. */
+char *kl_pattern_expand_quotes(const char *pattern, size_t **map);
+
+/* Compiles a pattern with the project's options; on error fills diag. */
+pcre2_code *kl_pattern_compile(const char *pattern, const char *file, const char *rule_id,
+                               const char *what, const kl_yaml_index *idx, const char *path,
+                               kl_diag *diag);
+
+/* template.c */
+kl_status kl_template_parse(kl_template *t, const char *source, kl_rule *rule, char *err,
+                            size_t errlen);
+void kl_template_free(kl_template *t);
+kl_status kl_template_render(const kl_rule *rule, const kl_template *t, const kl_finding *f,
+                             kl_buf *out);
+
+/* prefilter.c */
+kl_status kl_rule_derive_clauses(kl_rule *rule);
+struct kl_prefilter *kl_prefilter_build(const kl_rules *rules);
+void kl_prefilter_free(struct kl_prefilter *pf);
+/* Marks in cand (one byte per rule) the rules whose clauses are all met
+ * by the text. Rules without clauses are always marked. */
+void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, size_t len,
+                             unsigned char *cand);
+
+/* Embedded packs (generated at build time). */
+typedef struct kl_embedded_pack {
+    const char *name;
+    const unsigned char *data;
+    size_t len;
+} kl_embedded_pack;
+extern const kl_embedded_pack kl_embedded_packs[];
+extern const size_t kl_embedded_pack_count;
+
+/* ------------------------------------------------------------------------ */
+/* Documents (document.c)                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct kl_turn {
+    size_t start, end; /* bytes of the turn's message */
+    kl_span speaker;
+} kl_turn;
+
+typedef struct kl_doc {
+    const char *input;
+    size_t len;
+    const char *text; /* match buffer: same length as input */
+    char *owned;      /* text when it had to be rewritten */
+    size_t start;     /* first byte to lint (after a BOM) */
+    kl_turn *turns;   /* chat only, sorted */
+    size_t nturns, turns_cap;
+} kl_doc;
+
+kl_status kl_doc_open(kl_doc *doc, const kl_scan_options *opt, const char *input, size_t len,
+                      kl_diag *diag);
+void kl_doc_close(kl_doc *doc);
+/* Writable match buffer, copied from the input on first use (NULL on OOM). */
+char *kl_doc_mutable(kl_doc *doc);
+
+/* ------------------------------------------------------------------------ */
+/* Positions (position.c)                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct kl_cursor {
+    size_t pos;
+    unsigned line, col, col16;
+} kl_cursor;
+
+void kl_cursor_init(kl_cursor *c);
+/* Moves forward to target (>= c->pos), counting \n, \r\n and lone \r as
+ * line breaks and code points (and UTF-16 units) as columns. */
+void kl_cursor_advance(kl_cursor *c, const char *input, size_t len, size_t target);
+
+/* ------------------------------------------------------------------------ */
+/* Fixes (fix.c)                                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct kl_edit {
+    size_t offset, length;
+    char *replacement; /* owned */
+    size_t rlen;
+} kl_edit;
+
+/* Applies sorted, non-overlapping edits to input; result in out. */
+int kl_edits_apply(const char *input, size_t len, const kl_edit *edits, size_t nedits, kl_buf *out);
+
+#endif /* KL_INTERNAL_H */

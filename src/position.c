@@ -1,0 +1,58 @@
+/*
+ * position.c -- byte offsets to lines and columns.
+ *
+ * Findings are byte spans from the first stage to the last; this is the
+ * one place that turns an offset into a 1-based line and column. Columns
+ * count code points (and, separately, UTF-16 code units for LSP and SARIF).
+ * A line ends at \n, \r\n or a lone \r; the \r of \r\n belongs to the line
+ * ending. An invalid byte counts as one column, as U+FFFD would.
+ *
+ * The cursor only moves forward, so reporting N findings in order costs one
+ * pass over the input, not N.
+ */
+#include "kl_internal.h"
+
+void kl_cursor_init(kl_cursor *c)
+{
+    c->pos = 0;
+    c->line = 1;
+    c->col = 1;
+    c->col16 = 1;
+}
+
+void kl_cursor_advance(kl_cursor *c, const char *input, size_t len, size_t target)
+{
+    const unsigned char *s = (const unsigned char *)input;
+    if (target > len)
+        target = len;
+    size_t pos = c->pos;
+    while (pos < target) {
+        unsigned char ch = s[pos];
+        if (ch == '\n') {
+            c->line++;
+            c->col = c->col16 = 1;
+            pos++;
+        } else if (ch == '\r') {
+            if (pos + 1 < len && s[pos + 1] == '\n') {
+                pos++; /* the \n that follows ends the line */
+            } else {
+                c->line++;
+                c->col = c->col16 = 1;
+                pos++;
+            }
+        } else if (ch < 0x80) {
+            c->col++;
+            c->col16++;
+            pos++;
+        } else {
+            uint32_t cp;
+            size_t n = kl_utf8_decode(s + pos, len - pos, &cp);
+            if (n == 0)
+                n = 1;
+            c->col++;
+            c->col16 += (n == 4) ? 2 : 1;
+            pos += n;
+        }
+    }
+    c->pos = pos;
+}

@@ -1,0 +1,40 @@
+/*
+ * report.h -- the state every reporter shares (report.c) and the entry
+ * points of each format's file (report_text.c, report_json.c).
+ */
+#ifndef KL_REPORT_H
+#define KL_REPORT_H
+
+#include "kl_internal.h"
+
+struct kl_reporter {
+    kl_format format;
+    FILE *out;
+    int color;
+    char *path; /* current file, as shown */
+    const char *input;
+    size_t len;
+    /* counts for the summary */
+    size_t files;
+    size_t files_with_findings;
+    size_t findings;
+    size_t by_severity[KL_SEVERITY_ERROR + 1];
+    size_t by_category[KL_CATEGORY_COUNT];
+    int file_has_findings;
+    int json_first; /* json: no finding printed yet */
+};
+
+/* Writes s as valid UTF-8 with control characters (C0 but tab, DEL, C1)
+ * and invalid bytes shown as U+FFFD, so no input can drive the terminal. */
+void kl_put_sanitized(FILE *out, const char *s, size_t len);
+/* Appends s to b as valid UTF-8 (invalid bytes become U+FFFD). */
+void kl_utf8_sanitize(const char *s, size_t len, kl_buf *b);
+
+void kl_report_text_finding(kl_reporter *r, const kl_finding *f);
+void kl_report_line_finding(kl_reporter *r, const kl_finding *f);
+void kl_report_text_finish(kl_reporter *r);
+void kl_report_json_begin(kl_reporter *r);
+void kl_report_json_finding(kl_reporter *r, const kl_finding *f);
+void kl_report_json_finish(kl_reporter *r);
+
+#endif

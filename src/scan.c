@@ -1,0 +1,426 @@
+/*
+ * scan.c -- sentences, rule matching and findings.
+ *
+ * The scanner walks the match buffer of a document (document.c) one
+ * sentence at a time. A sentence ends after a run of . ! ? or an ellipsis
+ * that is followed by a space, at a blank line, at a hard boundary byte, or
+ * after KL_MAX_SENTENCE bytes. For each sentence the prefilter (prefilter.c)
+ * says which rules can match; each of those runs on the sentence alone, so
+ * ^ and $ in a pattern are the sentence's edges and no match crosses a
+ * sentence. A rule's unless-patterns are tried on the same sentence and drop
+ * all of its matches there. Findings of one sentence are sorted by offset,
+ * given positions by one forward-only cursor, and handed to the caller.
+ *
+ * The scanner owns PCRE2 match data, a match context with limits and a JIT
+ * stack, so one scanner per thread shares a read-only kl_rules.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kl_internal.h"
+
+struct kl_scanner {
+    const kl_rules *rules;
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jit_stack;
+    unsigned char *cand;
+    kl_finding *found;
+    size_t nfound, capfound;
+};
+
+kl_scanner *kl_scanner_new(const kl_rules *rules)
+{
+    if (!rules || !rules->compiled)
+        return NULL;
+    kl_scanner *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return NULL;
+    sc->rules = rules;
+    uint32_t pairs = 1;
+    for (size_t i = 0; i < rules->count; i++) {
+        uint32_t n = 0;
+        pcre2_pattern_info(rules->rules[i]->re, PCRE2_INFO_CAPTURECOUNT, &n);
+        if (n + 1 > pairs)
+            pairs = n + 1;
+    }
+    sc->md = pcre2_match_data_create(pairs, NULL);
+    sc->mctx = pcre2_match_context_create(NULL);
+    sc->jit_stack = pcre2_jit_stack_create(KL_JIT_STACK_MIN, KL_JIT_STACK_MAX, NULL);
+    sc->cand = malloc(rules->count ? rules->count : 1);
+    if (!sc->md || !sc->mctx || !sc->jit_stack || !sc->cand) {
+        kl_scanner_free(sc);
+        return NULL;
+    }
+    pcre2_set_match_limit(sc->mctx, KL_MATCH_LIMIT);
+    pcre2_set_depth_limit(sc->mctx, KL_DEPTH_LIMIT);
+    pcre2_set_heap_limit(sc->mctx, KL_HEAP_LIMIT_KIB);
+    pcre2_jit_stack_assign(sc->mctx, NULL, sc->jit_stack);
+    return sc;
+}
+
+void kl_scanner_free(kl_scanner *sc)
+{
+    if (!sc)
+        return;
+    pcre2_match_data_free(sc->md);
+    pcre2_match_context_free(sc->mctx);
+    pcre2_jit_stack_free(sc->jit_stack);
+    free(sc->cand);
+    free(sc->found);
+    free(sc);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sentences                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static int is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static int is_closer(const unsigned char *s, size_t i, size_t len, size_t *n)
+{
+    unsigned char c = s[i];
+    if (c == ')' || c == ']' || c == '}' || c == '"' || c == '\'' || c == '*' || c == '_') {
+        *n = 1;
+        return 1;
+    }
+    /* ’ ” » */
+    if (c == 0xE2 && i + 2 < len && s[i + 1] == 0x80 && (s[i + 2] == 0x99 || s[i + 2] == 0x9D)) {
+        *n = 3;
+        return 1;
+    }
+    if (c == 0xC2 && i + 1 < len && s[i + 1] == 0xBB) {
+        *n = 2;
+        return 1;
+    }
+    return 0;
+}
+
+static int is_ellipsis(const unsigned char *s, size_t i, size_t len)
+{
+    return s[i] == 0xE2 && i + 2 < len && s[i + 1] == 0x80 && s[i + 2] == 0xA6;
+}
+
+/* A '.' after these does not end a sentence. */
+static int is_abbreviation(const unsigned char *s, size_t start, size_t dot)
+{
+    static const char *const abbr[] = {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st",
+                                       "vs", "etc", "cf", "approx", "e.g", "i.e"};
+    size_t b = dot;
+    while (b > start && (isalpha(s[b - 1]) || (s[b - 1] == '.' && b - 1 > start)))
+        b--;
+    size_t n = dot - b;
+    if (n == 0)
+        return 0;
+    if (n == 1 && b > start && s[b - 1] == '.')
+        return 1; /* U.S., e.g. (inner dots) */
+    for (size_t i = 0; i < sizeof abbr / sizeof abbr[0]; i++)
+        if (strlen(abbr[i]) == n && strncasecmp((const char *)s + b, abbr[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+/* Finds the next sentence at or after *pos. Returns 0 at the end. */
+static int next_sentence(const unsigned char *s, size_t len, size_t *pos, size_t *ss, size_t *se)
+{
+    size_t i = *pos;
+    for (;;) {
+        while (i < len && (is_space(s[i]) || s[i] == (unsigned char)KL_BOUNDARY))
+            i++;
+        if (i >= len) {
+            *pos = len;
+            return 0;
+        }
+        size_t start = i, end = len, next = len;
+        while (i < len) {
+            unsigned char c = s[i];
+            if (c == (unsigned char)KL_BOUNDARY) {
+                end = i;
+                next = i + 1;
+                break;
+            }
+            if (c == '\n' || c == '\r') {
+                size_t j = i + 1;
+                if (c == '\r' && j < len && s[j] == '\n')
+                    j++;
+                size_t k = j;
+                while (k < len && (s[k] == ' ' || s[k] == '\t'))
+                    k++;
+                if (k >= len || s[k] == '\n' || s[k] == '\r' ||
+                    s[k] == (unsigned char)KL_BOUNDARY) {
+                    end = i;
+                    next = k;
+                    break;
+                }
+                i = j;
+                continue;
+            }
+            if (c == '.' || c == '!' || c == '?' || is_ellipsis(s, i, len)) {
+                size_t j = i, n;
+                while (j < len && (s[j] == '.' || s[j] == '!' || s[j] == '?' ||
+                                   is_ellipsis(s, j, len)))
+                    j += s[j] == 0xE2 ? 3 : 1;
+                while (j < len && is_closer(s, j, len, &n))
+                    j += n;
+                if (j >= len || is_space(s[j]) || s[j] == (unsigned char)KL_BOUNDARY) {
+                    if (!(j == i + 1 && c == '.' && is_abbreviation(s, start, i))) {
+                        end = j;
+                        next = j;
+                        break;
+                    }
+                }
+                i = j;
+                continue;
+            }
+            if (i - start >= KL_MAX_SENTENCE) {
+                /* cut an overlong run at the last space in its second half */
+                size_t cut = i;
+                while (cut > start + KL_MAX_SENTENCE / 2 && !is_space(s[cut - 1]))
+                    cut--;
+                if (cut <= start + KL_MAX_SENTENCE / 2) {
+                    cut = i;
+                    while (cut > start && (s[cut] & 0xC0) == 0x80)
+                        cut--;
+                }
+                end = cut;
+                next = cut;
+                break;
+            }
+            i++;
+        }
+        while (end > start && is_space(s[end - 1]))
+            end--;
+        *pos = next;
+        if (end > start) {
+            *ss = start;
+            *se = end;
+            return 1;
+        }
+        i = next;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Matching                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct scan_ctx {
+    kl_scanner *sc;
+    const kl_scan_options *opt;
+    kl_doc *doc;
+    kl_cursor cursor;
+    int stop;
+} scan_ctx;
+
+static int match_at(kl_scanner *sc, const pcre2_code *re, int jit, const unsigned char *subj,
+                    size_t slen, size_t off)
+{
+    if (jit)
+        return pcre2_jit_match(re, subj, slen, off, 0, sc->md, sc->mctx);
+    return pcre2_match(re, subj, slen, off, PCRE2_NO_UTF_CHECK, sc->md, sc->mctx);
+}
+
+static void notice(scan_ctx *c, size_t offset, const kl_rule *r, const char *fmt, const char *a)
+{
+    if (!c->opt->on_notice)
+        return;
+    kl_cursor_advance(&c->cursor, c->doc->input, c->doc->len, offset);
+    kl_diag d;
+    kl_diag_set(&d, KL_ERR_LIMIT, c->opt->path, c->cursor.line, c->cursor.col, r ? r->id : NULL,
+                fmt, a);
+    c->opt->on_notice(&d, c->opt->userdata);
+}
+
+static int is_limit_error(int rc)
+{
+    return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+           rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
+}
+
+/* Does one of the rule's unless-patterns match the sentence? A pattern that
+ * hits a limit counts as a match: when in doubt, stay quiet. */
+static int unless_hits(scan_ctx *c, const kl_rule *r, const unsigned char *subj, size_t slen,
+                       size_t sstart)
+{
+    for (size_t u = 0; u < r->nunless; u++) {
+        int rc = pcre2_match(r->unless[u], subj, slen, 0, PCRE2_NO_UTF_CHECK, c->sc->md,
+                             c->sc->mctx);
+        if (rc >= 0)
+            return 1;
+        if (is_limit_error(rc)) {
+            notice(c, sstart, r,
+                   "rule '%s': an unless-pattern is too complex for this sentence "
+                   "(PCRE2 match limit); the sentence is skipped for this rule", r->id);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int push_finding(kl_scanner *sc, const kl_finding *f)
+{
+    if (sc->nfound == sc->capfound) {
+        size_t cap = sc->capfound ? sc->capfound * 2 : 16;
+        kl_finding *p = realloc(sc->found, cap * sizeof *p);
+        if (!p)
+            return -1;
+        sc->found = p;
+        sc->capfound = cap;
+    }
+    sc->found[sc->nfound++] = *f;
+    return 0;
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+    const kl_finding *x = a, *y = b;
+    if (x->offset != y->offset)
+        return x->offset < y->offset ? -1 : 1;
+    if (x->rule->index != y->rule->index)
+        return x->rule->index < y->rule->index ? -1 : 1;
+    return 0;
+}
+
+static kl_span speaker_at(const kl_doc *doc, size_t offset)
+{
+    kl_span none = {0, 0};
+    size_t lo = 0, hi = doc->nturns;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (offset < doc->turns[mid].start)
+            hi = mid;
+        else if (offset >= doc->turns[mid].end)
+            lo = mid + 1;
+        else
+            return doc->turns[mid].speaker;
+    }
+    return none;
+}
+
+static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se)
+{
+    kl_scanner *sc = c->sc;
+    const kl_rules *rules = sc->rules;
+    const unsigned char *text = (const unsigned char *)c->doc->text;
+    const unsigned char *subj = text + ss;
+    size_t slen = se - ss;
+
+    kl_prefilter_candidates(rules->prefilter, (const char *)subj, slen, sc->cand);
+    sc->nfound = 0;
+    for (size_t ri = 0; ri < rules->count; ri++) {
+        if (!sc->cand[ri])
+            continue;
+        const kl_rule *r = rules->rules[ri];
+        if (!kl_policy_is_enabled(c->opt->policy, r))
+            continue;
+        size_t off = 0;
+        int first = 1;
+        while (off <= slen) {
+            int rc = match_at(sc, r->re, r->jit, subj, slen, off);
+            if (rc == PCRE2_ERROR_NOMATCH)
+                break;
+            if (rc < 0) {
+                if (is_limit_error(rc))
+                    notice(c, ss, r,
+                           "rule '%s' skipped on this sentence: its pattern is too complex "
+                           "for the text (PCRE2 match limit)", r->id);
+                break;
+            }
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+            size_t ms = ov[0], me = ov[1];
+            if (me <= ms) { /* empty match: step one character on */
+                if (me >= slen)
+                    break;
+                off = me + 1;
+                while (off < slen && (subj[off] & 0xC0) == 0x80)
+                    off++;
+                continue;
+            }
+            kl_finding f;
+            memset(&f, 0, sizeof f);
+            f.rule = r;
+            f.offset = ss + ms;
+            f.length = me - ms;
+            for (size_t k = 0; k < r->ncaps; k++) {
+                uint32_t g = r->cap_group[k];
+                if ((int)g < rc && ov[2 * g] != PCRE2_UNSET && ov[2 * g + 1] >= ov[2 * g]) {
+                    f.captures[k].offset = ss + ov[2 * g];
+                    f.captures[k].length = ov[2 * g + 1] - ov[2 * g];
+                } else {
+                    f.captures[k].offset = (size_t)-1;
+                }
+            }
+            for (size_t k = r->ncaps; k < KL_MAX_TEMPLATE_CAPTURES; k++)
+                f.captures[k].offset = (size_t)-1;
+            if (first) {
+                first = 0;
+                if (unless_hits(c, r, subj, slen, ss))
+                    break;
+            }
+            if (push_finding(sc, &f) != 0)
+                return KL_ERR_NOMEM;
+            off = me;
+        }
+    }
+    if (sc->nfound > 1)
+        qsort(sc->found, sc->nfound, sizeof *sc->found, cmp_finding);
+
+    for (size_t i = 0; i < sc->nfound && !c->stop; i++) {
+        kl_finding *f = &sc->found[i];
+        f->severity = kl_policy_severity(c->opt->policy, f->rule);
+        f->sentence.offset = ss;
+        f->sentence.length = slen;
+        f->speaker = speaker_at(c->doc, f->offset);
+        f->base = c->doc->input;
+        f->base_offset = 0;
+        f->base_length = c->doc->len;
+        kl_cursor_advance(&c->cursor, c->doc->input, c->doc->len, f->offset);
+        f->line = c->cursor.line;
+        f->column = c->cursor.col;
+        f->column_utf16 = c->cursor.col16;
+        kl_cursor end = c->cursor;
+        kl_cursor_advance(&end, c->doc->input, c->doc->len, f->offset + f->length);
+        f->end_line = end.line;
+        f->end_column = end.col;
+        f->end_column_utf16 = end.col16;
+        if (c->opt->on_finding && c->opt->on_finding(f, c->opt->userdata))
+            c->stop = 1;
+    }
+    return KL_OK;
+}
+
+kl_status kl_scan(kl_scanner *sc, const kl_scan_options *opt, const char *input, size_t len,
+                  kl_diag *diag)
+{
+    kl_diag_clear(diag);
+    if (!sc || !opt || opt->abi_version != KL_ABI_VERSION || (!input && len)) {
+        kl_diag_set(diag, KL_ERR_USAGE, opt ? opt->path : NULL, 0, 0, NULL,
+                    "kl_scan: bad arguments (scanner, options with abi_version, input)");
+        return KL_ERR_USAGE;
+    }
+    if (!input)
+        input = "";
+    kl_doc doc;
+    kl_status st = kl_doc_open(&doc, opt, input, len, diag);
+    if (st != KL_OK)
+        return st;
+    scan_ctx c = {.sc = sc, .opt = opt, .doc = &doc};
+    kl_cursor_init(&c.cursor);
+
+    const unsigned char *text = (const unsigned char *)doc.text;
+    size_t pos = doc.start, ss, se;
+    while (!c.stop && next_sentence(text, len, &pos, &ss, &se)) {
+        st = scan_sentence(&c, ss, se);
+        if (st != KL_OK) {
+            kl_diag_set(diag, st, opt->path, 0, 0, NULL, "out of memory");
+            break;
+        }
+    }
+    kl_doc_close(&doc);
+    return st;
+}
