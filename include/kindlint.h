@@ -240,8 +240,8 @@ typedef struct kl_finding {
     kl_severity severity; /**< effective severity (policy applied) */
     size_t offset;
     size_t length;
-    kl_span sentence;    /**< the sentence that holds the match */
-    kl_span speaker;     /**< chat: the speaker's name; length 0 otherwise */
+    kl_span sentence; /**< the sentence that holds the match */
+    kl_span speaker;  /**< chat: the speaker's name; length 0 otherwise */
     unsigned line, column, end_line, end_column;
     unsigned column_utf16, end_column_utf16;
     /** Bytes of the input: text for offset X is at base[X - base_offset].
@@ -302,7 +302,7 @@ kl_status kl_scan(kl_scanner *scanner, const kl_scan_options *options, const cha
 
 typedef struct kl_test_result {
     const kl_rule *rule;
-    int is_flag;          /**< 1: a "flag" example, 0: a "pass" example */
+    int is_flag; /**< 1: a "flag" example, 0: a "pass" example */
     int passed;
     const char *text;     /**< the example text */
     const char *expected; /**< flag: the expected fix, or NULL */
@@ -342,8 +342,7 @@ kl_reporter *kl_reporter_new(kl_format format, FILE *out, int color);
 void kl_reporter_free(kl_reporter *reporter);
 /** Starts a file: path as shown to the user; input is the whole buffer
  *  (used to print the source line in the text format). */
-void kl_reporter_begin_file(kl_reporter *reporter, const char *path, const char *input,
-                            size_t len);
+void kl_reporter_begin_file(kl_reporter *reporter, const char *path, const char *input, size_t len);
 void kl_reporter_finding(kl_reporter *reporter, const kl_finding *finding);
 void kl_reporter_end_file(kl_reporter *reporter);
 /** Ends the report (json: closes the document with its summary; text: a

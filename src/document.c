@@ -164,7 +164,8 @@ kl_doc_kind kl_doc_kind_for_path(const char *path)
     base = base ? base + 1 : path;
     if (ends_with(base, ".md") || ends_with(base, ".markdown"))
         return KL_DOC_MARKDOWN;
-    if (strcmp(base, "COMMIT_EDITMSG") == 0 || (strlen(base) > 8 && strcmp(base + strlen(base) - 8, "_EDITMSG") == 0))
+    if (strcmp(base, "COMMIT_EDITMSG") == 0 ||
+        (strlen(base) > 8 && strcmp(base + strlen(base) - 8, "_EDITMSG") == 0))
         return KL_DOC_COMMIT;
     if (ends_with(base, ".eml"))
         return KL_DOC_EMAIL;

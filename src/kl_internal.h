@@ -122,6 +122,7 @@ typedef struct kl_yaml_index {
     unsigned problem_line, problem_column;
     char context[128];
     unsigned context_line, context_column;
+    unsigned alias_line, alias_column; /* the first alias (*name), 0 if none */
 } kl_yaml_index;
 
 void kl_yaml_index_build(kl_yaml_index *idx, const char *data, size_t len);
@@ -154,7 +155,7 @@ typedef struct kl_tpart {
     kl_tpart_kind kind;
     char *text; /* literal or blank text (blank includes its brackets) */
     size_t len;
-    int slot;   /* capture slot */
+    int slot; /* capture slot */
 } kl_tpart;
 
 typedef struct kl_template {

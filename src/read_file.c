@@ -26,8 +26,8 @@ kl_status kl_read_file(const char *path, size_t limit, char **out, size_t *out_l
     kl_status st = KL_OK;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
         if (limit && b.len + n > limit) {
-            kl_diag_set(diag, KL_ERR_LIMIT, shown, 0, 0, NULL,
-                        "larger than the limit of %zu bytes", limit);
+            kl_diag_set(diag, KL_ERR_LIMIT, shown, 0, 0, NULL, "larger than the limit of %zu bytes",
+                        limit);
             st = KL_ERR_LIMIT;
             break;
         }

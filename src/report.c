@@ -64,16 +64,10 @@ void kl_reporter_finding(kl_reporter *r, const kl_finding *f)
         r->files_with_findings++;
     }
     switch (r->format) {
-    case KL_FORMAT_TEXT:
-        kl_report_text_finding(r, f);
-        break;
-    case KL_FORMAT_LINE:
-        kl_report_line_finding(r, f);
-        break;
+    case KL_FORMAT_TEXT: kl_report_text_finding(r, f); break;
+    case KL_FORMAT_LINE: kl_report_line_finding(r, f); break;
     case KL_FORMAT_JSON:
-    case KL_FORMAT_JSONL:
-        kl_report_json_finding(r, f);
-        break;
+    case KL_FORMAT_JSONL: kl_report_json_finding(r, f); break;
     }
 }
 

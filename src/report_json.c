@@ -33,8 +33,8 @@ static json_t *finding_object(kl_reporter *r, const kl_finding *f)
     json_object_set_new(o, "pack", json_string(kl_rule_pack(rule)));
     json_object_set_new(o, "category", json_string(kl_category_name(kl_rule_category(rule))));
     json_object_set_new(o, "severity", json_string(kl_severity_name(f->severity)));
-    json_object_set_new(o, "message", utf8_string(kl_rule_message(rule),
-                                                  strlen(kl_rule_message(rule))));
+    json_object_set_new(o, "message",
+                        utf8_string(kl_rule_message(rule), strlen(kl_rule_message(rule))));
     json_object_set_new(o, "line", json_integer(f->line));
     json_object_set_new(o, "column", json_integer(f->column));
     json_object_set_new(o, "end_line", json_integer(f->end_line));
@@ -43,9 +43,9 @@ static json_t *finding_object(kl_reporter *r, const kl_finding *f)
     json_object_set_new(o, "length", json_integer((json_int_t)f->length));
     json_object_set_new(o, "text", utf8_string(kl_finding_text(f), f->length));
     if (f->speaker.length)
-        json_object_set_new(o, "speaker",
-                            utf8_string(f->base + (f->speaker.offset - f->base_offset),
-                                        f->speaker.length));
+        json_object_set_new(
+            o, "speaker",
+            utf8_string(f->base + (f->speaker.offset - f->base_offset), f->speaker.length));
     json_t *sugg = json_array();
     for (size_t i = 0; i < kl_rule_suggestion_count(rule); i++) {
         char *s = NULL;
@@ -68,7 +68,8 @@ void kl_report_json_finding(kl_reporter *r, const kl_finding *f)
     json_t *o = finding_object(r, f);
     if (!o)
         return;
-    char *s = json_dumps(o, JSON_PRESERVE_ORDER | (r->format == KL_FORMAT_JSONL ? JSON_COMPACT : 0));
+    char *s =
+        json_dumps(o, JSON_PRESERVE_ORDER | (r->format == KL_FORMAT_JSONL ? JSON_COMPACT : 0));
     json_decref(o);
     if (!s)
         return;

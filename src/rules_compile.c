@@ -21,9 +21,8 @@
 static const char *const severity_names[] = {"unset", "info", "warning", "error"};
 
 static const char *const category_names[] = {
-    "unset",         "absolute",  "blame",        "criticism",    "contempt",
-    "non-apology",   "defensiveness", "dismissal", "mind-reading", "stonewalling",
-    "demand",        "blame-question",
+    "unset",         "absolute",  "blame",        "criticism",    "contempt", "non-apology",
+    "defensiveness", "dismissal", "mind-reading", "stonewalling", "demand",   "blame-question",
 };
 
 const char *kl_severity_name(kl_severity s)
@@ -95,8 +94,8 @@ char *kl_pattern_expand_quotes(const char *pat, size_t **map_out)
                 literal = 0;
                 i += 2;
             } else if (c == '\'' || c == '"') {
-                const char *cls = c == '\'' ? "\\E[" APOS_CLASS_BODY "]\\Q"
-                                            : "\\E[" QUOTE_CLASS_BODY "]\\Q";
+                const char *cls =
+                    c == '\'' ? "\\E[" APOS_CLASS_BODY "]\\Q" : "\\E[" QUOTE_CLASS_BODY "]\\Q";
                 failed |= emit(&out, &map, &mapcap, cls, strlen(cls), i);
                 i++;
             } else {
@@ -174,7 +173,8 @@ char *kl_pattern_expand_quotes(const char *pat, size_t **map_out)
             }
             continue;
         }
-        if (c == '(' && i + 2 < n && pat[i + 1] == '?' && (pat[i + 2] == '\'' || pat[i + 2] == '#')) {
+        if (c == '(' && i + 2 < n && pat[i + 1] == '?' &&
+            (pat[i + 2] == '\'' || pat[i + 2] == '#')) {
             /* (?'name' ...) or (?# comment ) */
             char close = pat[i + 2] == '\'' ? '\'' : ')';
             size_t j = i + 3;
@@ -399,14 +399,14 @@ static kl_status fail_at(build_ctx *c, kl_diag *diag, kl_status code, size_t rul
     return code;
 }
 
-static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack,
-                              const kl_y_rule *y, size_t rule_i, kl_rule **out, kl_diag *diag)
+static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack, const kl_y_rule *y,
+                              size_t rule_i, kl_rule **out, kl_diag *diag)
 {
     *out = NULL;
     if (!is_kebab(y->id))
         return fail_at(c, diag, KL_ERR_RULES, rule_i, "id", y->id,
-                       "rule id '%s' must be kebab-case (lowercase letters, digits and '-')",
-                       y->id, NULL);
+                       "rule id '%s' must be kebab-case (lowercase letters, digits and '-')", y->id,
+                       NULL);
     if (kl_rules_find(set, y->id)) {
         const kl_rule *other = kl_rules_find(set, y->id);
         return fail_at(c, diag, KL_ERR_RULES, rule_i, "id", y->id,
@@ -437,8 +437,8 @@ static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack,
     if (!r->re) {
         char path[64];
         snprintf(path, sizeof path, "rules[%zu].match", rule_i);
-        pcre2_code_free(kl_pattern_compile(y->match, c->name, y->id, "match", ctx_index(c), path,
-                                           diag));
+        pcre2_code_free(
+            kl_pattern_compile(y->match, c->name, y->id, "match", ctx_index(c), path, diag));
         return diag ? diag->code : KL_ERR_REGEX;
     }
     if (y->unless_count) {
@@ -446,8 +446,8 @@ static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack,
         if (!r->unless)
             goto nomem;
         for (unsigned i = 0; i < y->unless_count; i++) {
-            r->unless[i] = kl_pattern_compile(y->unless[i], c->name, y->id, "unless", NULL, NULL,
-                                              diag);
+            r->unless[i] =
+                kl_pattern_compile(y->unless[i], c->name, y->id, "unless", NULL, NULL, diag);
             if (!r->unless[i]) {
                 char path[64];
                 snprintf(path, sizeof path, "rules[%zu].unless[%u]", rule_i, i);
@@ -490,8 +490,8 @@ static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack,
             if (st != KL_OK) {
                 char path[64];
                 snprintf(path, sizeof path, "suggest[%u]", i);
-                return fail_at(c, diag, KL_ERR_RULES, rule_i, path, y->id, "rule '%s': %s",
-                               y->id, err);
+                return fail_at(c, diag, KL_ERR_RULES, rule_i, path, y->id, "rule '%s': %s", y->id,
+                               err);
             }
         }
     }
@@ -613,8 +613,7 @@ kl_status kl_rules_from_yaml(kl_rules *set, const struct kl_y_pack *yp, const ch
     for (unsigned i = 0; i < yp->rules_count; i++) {
         kl_rule *r = NULL;
         st = compile_rule(set, &c, pack, &yp->rules[i], i, &r, diag);
-        if (st == KL_OK &&
-            grow((void **)&set->rules, &set->cap, set->count + 1, sizeof r) != 0) {
+        if (st == KL_OK && grow((void **)&set->rules, &set->cap, set->count + 1, sizeof r) != 0) {
             kl_diag_set(diag, KL_ERR_NOMEM, name, 0, 0, NULL, "out of memory");
             st = KL_ERR_NOMEM;
         }
@@ -695,18 +694,54 @@ int kl_rules_has_pack(const kl_rules *rules, const char *pack)
     return 0;
 }
 
-size_t kl_rule_index(const kl_rule *r) { return r->index; }
-const char *kl_rule_id(const kl_rule *r) { return r->id; }
-const char *kl_rule_pack(const kl_rule *r) { return r->pack->name; }
-const char *kl_rule_pack_summary(const kl_rule *r) { return r->pack->summary; }
-const char *kl_rule_source(const kl_rule *r) { return r->pack->source; }
-kl_category kl_rule_category(const kl_rule *r) { return r->category; }
-kl_severity kl_rule_severity(const kl_rule *r) { return r->severity; }
-const char *kl_rule_message(const kl_rule *r) { return r->message; }
-const char *kl_rule_explain(const kl_rule *r) { return r->explain; }
-const char *kl_rule_pattern(const kl_rule *r) { return r->pattern; }
-size_t kl_rule_suggestion_count(const kl_rule *r) { return r->nsuggest; }
-size_t kl_rule_test_count(const kl_rule *r) { return r->nflag + r->npass; }
+size_t kl_rule_index(const kl_rule *r)
+{
+    return r->index;
+}
+const char *kl_rule_id(const kl_rule *r)
+{
+    return r->id;
+}
+const char *kl_rule_pack(const kl_rule *r)
+{
+    return r->pack->name;
+}
+const char *kl_rule_pack_summary(const kl_rule *r)
+{
+    return r->pack->summary;
+}
+const char *kl_rule_source(const kl_rule *r)
+{
+    return r->pack->source;
+}
+kl_category kl_rule_category(const kl_rule *r)
+{
+    return r->category;
+}
+kl_severity kl_rule_severity(const kl_rule *r)
+{
+    return r->severity;
+}
+const char *kl_rule_message(const kl_rule *r)
+{
+    return r->message;
+}
+const char *kl_rule_explain(const kl_rule *r)
+{
+    return r->explain;
+}
+const char *kl_rule_pattern(const kl_rule *r)
+{
+    return r->pattern;
+}
+size_t kl_rule_suggestion_count(const kl_rule *r)
+{
+    return r->nsuggest;
+}
+size_t kl_rule_test_count(const kl_rule *r)
+{
+    return r->nflag + r->npass;
+}
 const char *kl_rule_triggers(const kl_rule *r)
 {
     return r->triggers_desc ? r->triggers_desc : "";

@@ -94,10 +94,10 @@ static const cyaml_schema_field_t rule_fields[] = {
                          &pattern_entry, 0, KL_MAX_LIST_ENTRIES),
     CYAML_FIELD_SEQUENCE("suggest", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, kl_y_rule, suggest,
                          &text_entry, 0, KL_MAX_LIST_ENTRIES),
-    CYAML_FIELD_SEQUENCE("feelings", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, kl_y_rule,
-                         feelings, &feeling_entry, 0, KL_MAX_LIST_ENTRIES),
-    CYAML_FIELD_SEQUENCE("triggers", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, kl_y_rule,
-                         triggers, &text_entry, 0, KL_MAX_LIST_ENTRIES),
+    CYAML_FIELD_SEQUENCE("feelings", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, kl_y_rule, feelings,
+                         &feeling_entry, 0, KL_MAX_LIST_ENTRIES),
+    CYAML_FIELD_SEQUENCE("triggers", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, kl_y_rule, triggers,
+                         &text_entry, 0, KL_MAX_LIST_ENTRIES),
     CYAML_FIELD_MAPPING_PTR("tests", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, kl_y_rule, tests,
                             tests_fields),
     CYAML_FIELD_END,
@@ -165,8 +165,15 @@ kl_status kl_rules_add_buffer(kl_rules *rules, const char *name, const char *dat
     cyaml_err_t err =
         cyaml_load_data((const uint8_t *)data, len, &cfg, &pack_schema, (cyaml_data_t **)&yp, NULL);
     if (err != CYAML_OK || !yp) {
-        if (log.len == 0)
-            snprintf(log.text, sizeof log.text, "%s\n", cyaml_strerror(err));
+        if (log.len == 0 || err == CYAML_ERR_ALIAS) {
+            kl_cyaml_log prefixed;
+            int n = snprintf(prefixed.text, sizeof prefixed.text, "%s\n%s", cyaml_strerror(err),
+                             log.text);
+            prefixed.len = n < 0                              ? 0
+                           : (size_t)n < sizeof prefixed.text ? (size_t)n
+                                                              : sizeof prefixed.text - 1;
+            log = prefixed;
+        }
         kl_cyaml_error_to_diag(&log, (int)err, name, data, len, KL_ERR_RULES, diag);
         if (yp)
             cyaml_free(&cfg, &pack_schema, yp, 0);

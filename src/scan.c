@@ -21,12 +21,17 @@
 
 #include "kl_internal.h"
 
+/* How far a window reaches back over a forced sentence cut, so a match of
+ * up to this many bytes that straddles the cut is still seen whole. */
+#define SENTENCE_OVERLAP 1024u
+
 struct kl_scanner {
     const kl_rules *rules;
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     pcre2_jit_stack *jit_stack;
     unsigned char *cand;
+    unsigned char *limited; /* rules that hit a PCRE2 limit in this scan */
     kl_finding *found;
     size_t nfound, capfound;
 };
@@ -50,7 +55,8 @@ kl_scanner *kl_scanner_new(const kl_rules *rules)
     sc->mctx = pcre2_match_context_create(NULL);
     sc->jit_stack = pcre2_jit_stack_create(KL_JIT_STACK_MIN, KL_JIT_STACK_MAX, NULL);
     sc->cand = malloc(rules->count ? rules->count : 1);
-    if (!sc->md || !sc->mctx || !sc->jit_stack || !sc->cand) {
+    sc->limited = malloc(rules->count ? rules->count : 1);
+    if (!sc->md || !sc->mctx || !sc->jit_stack || !sc->cand || !sc->limited) {
         kl_scanner_free(sc);
         return NULL;
     }
@@ -69,6 +75,7 @@ void kl_scanner_free(kl_scanner *sc)
     pcre2_match_context_free(sc->mctx);
     pcre2_jit_stack_free(sc->jit_stack);
     free(sc->cand);
+    free(sc->limited);
     free(sc->found);
     free(sc);
 }
@@ -109,8 +116,8 @@ static int is_ellipsis(const unsigned char *s, size_t i, size_t len)
 /* A '.' after these does not end a sentence. */
 static int is_abbreviation(const unsigned char *s, size_t start, size_t dot)
 {
-    static const char *const abbr[] = {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st",
-                                       "vs", "etc", "cf", "approx", "e.g", "i.e"};
+    static const char *const abbr[] = {"mr", "mrs", "ms",  "dr", "prof",   "sr",  "jr",
+                                       "st", "vs",  "etc", "cf", "approx", "e.g", "i.e"};
     size_t b = dot;
     while (b > start && (isalpha(s[b - 1]) || (s[b - 1] == '.' && b - 1 > start)))
         b--;
@@ -125,8 +132,10 @@ static int is_abbreviation(const unsigned char *s, size_t start, size_t dot)
     return 0;
 }
 
-/* Finds the next sentence at or after *pos. Returns 0 at the end. */
-static int next_sentence(const unsigned char *s, size_t len, size_t *pos, size_t *ss, size_t *se)
+/* Finds the next sentence at or after *pos. Returns 0 at the end. *forced
+ * is set when the sentence was cut at KL_MAX_SENTENCE rather than ended. */
+static int next_sentence(const unsigned char *s, size_t len, size_t *pos, size_t *ss, size_t *se,
+                         int *forced)
 {
     size_t i = *pos;
     for (;;) {
@@ -137,6 +146,7 @@ static int next_sentence(const unsigned char *s, size_t len, size_t *pos, size_t
             return 0;
         }
         size_t start = i, end = len, next = len;
+        *forced = 0;
         while (i < len) {
             unsigned char c = s[i];
             if (c == (unsigned char)KL_BOUNDARY) {
@@ -162,8 +172,8 @@ static int next_sentence(const unsigned char *s, size_t len, size_t *pos, size_t
             }
             if (c == '.' || c == '!' || c == '?' || is_ellipsis(s, i, len)) {
                 size_t j = i, n;
-                while (j < len && (s[j] == '.' || s[j] == '!' || s[j] == '?' ||
-                                   is_ellipsis(s, j, len)))
+                while (j < len &&
+                       (s[j] == '.' || s[j] == '!' || s[j] == '?' || is_ellipsis(s, j, len)))
                     j += s[j] == 0xE2 ? 3 : 1;
                 while (j < len && is_closer(s, j, len, &n))
                     j += n;
@@ -189,6 +199,7 @@ static int next_sentence(const unsigned char *s, size_t len, size_t *pos, size_t
                 }
                 end = cut;
                 next = cut;
+                *forced = 1;
                 break;
             }
             i++;
@@ -248,14 +259,15 @@ static int unless_hits(scan_ctx *c, const kl_rule *r, const unsigned char *subj,
                        size_t sstart)
 {
     for (size_t u = 0; u < r->nunless; u++) {
-        int rc = pcre2_match(r->unless[u], subj, slen, 0, PCRE2_NO_UTF_CHECK, c->sc->md,
-                             c->sc->mctx);
+        int rc =
+            pcre2_match(r->unless[u], subj, slen, 0, PCRE2_NO_UTF_CHECK, c->sc->md, c->sc->mctx);
         if (rc >= 0)
             return 1;
         if (is_limit_error(rc)) {
             notice(c, sstart, r,
                    "rule '%s': an unless-pattern is too complex for this sentence "
-                   "(PCRE2 match limit); the sentence is skipped for this rule", r->id);
+                   "(PCRE2 match limit); the sentence is skipped for this rule",
+                   r->id);
             return 1;
         }
     }
@@ -302,7 +314,12 @@ static kl_span speaker_at(const kl_doc *doc, size_t offset)
     return none;
 }
 
-static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se)
+/* Scans one sentence. Around a forced cut the windows overlap: findings
+ * that end before keep_from were reported by the previous window, and
+ * findings that reach this window's forced end and start at or after
+ * next_start are left to the next window, which sees them whole. */
+static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_from, int forced,
+                               size_t next_start)
 {
     kl_scanner *sc = c->sc;
     const kl_rules *rules = sc->rules;
@@ -313,7 +330,7 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se)
     kl_prefilter_candidates(rules->prefilter, (const char *)subj, slen, sc->cand);
     sc->nfound = 0;
     for (size_t ri = 0; ri < rules->count; ri++) {
-        if (!sc->cand[ri])
+        if (!sc->cand[ri] || sc->limited[ri])
             continue;
         const kl_rule *r = rules->rules[ri];
         if (!kl_policy_is_enabled(c->opt->policy, r))
@@ -325,10 +342,16 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se)
             if (rc == PCRE2_ERROR_NOMATCH)
                 break;
             if (rc < 0) {
-                if (is_limit_error(rc))
+                if (is_limit_error(rc)) {
+                    /* one warning, then the rule rests for the rest of the
+                     * input: a pathological pattern costs one limit, not one
+                     * per sentence */
+                    sc->limited[ri] = 1;
                     notice(c, ss, r,
-                           "rule '%s' skipped on this sentence: its pattern is too complex "
-                           "for the text (PCRE2 match limit)", r->id);
+                           "rule '%s' is too complex for this text (PCRE2 match limit) and "
+                           "is skipped from here to the end of the input",
+                           r->id);
+                }
                 break;
             }
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
@@ -362,9 +385,12 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se)
                 if (unless_hits(c, r, subj, slen, ss))
                     break;
             }
+            off = me;
+            if (f.offset + f.length < keep_from ||
+                (forced && f.offset + f.length >= se && f.offset >= next_start))
+                continue;
             if (push_finding(sc, &f) != 0)
                 return KL_ERR_NOMEM;
-            off = me;
         }
     }
     if (sc->nfound > 1)
@@ -412,14 +438,26 @@ kl_status kl_scan(kl_scanner *sc, const kl_scan_options *opt, const char *input,
     scan_ctx c = {.sc = sc, .opt = opt, .doc = &doc};
     kl_cursor_init(&c.cursor);
 
+    memset(sc->limited, 0, sc->rules->count);
     const unsigned char *text = (const unsigned char *)doc.text;
-    size_t pos = doc.start, ss, se;
-    while (!c.stop && next_sentence(text, len, &pos, &ss, &se)) {
-        st = scan_sentence(&c, ss, se);
+    size_t pos = doc.start, ss, se, keep_from = 0;
+    int forced;
+    while (!c.stop && next_sentence(text, len, &pos, &ss, &se, &forced)) {
+        size_t back = pos;
+        if (forced) {
+            /* the next window starts SENTENCE_OVERLAP bytes back, at a space */
+            back = se - ss > SENTENCE_OVERLAP ? se - SENTENCE_OVERLAP : ss + 1;
+            while (back < se && !is_space(text[back]))
+                back++;
+        }
+        st = scan_sentence(&c, ss, se, keep_from, forced, back);
         if (st != KL_OK) {
             kl_diag_set(diag, st, opt->path, 0, 0, NULL, "out of memory");
             break;
         }
+        keep_from = forced ? se : 0;
+        if (forced)
+            pos = back;
     }
     kl_doc_close(&doc);
     return st;

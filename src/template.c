@@ -87,8 +87,8 @@ kl_status kl_template_parse(kl_template *t, const char *src, kl_rule *rule, char
             while (isalnum((unsigned char)*e) || *e == '_')
                 e++;
             if (*e != '}' || e == p + 1 || isdigit((unsigned char)p[1])) {
-                snprintf(err, errlen,
-                         "template \"%s\": '{' must start {name} or be written {{", src);
+                snprintf(err, errlen, "template \"%s\": '{' must start {name} or be written {{",
+                         src);
                 st = KL_ERR_RULES;
                 goto out;
             }
@@ -101,8 +101,10 @@ kl_status kl_template_parse(kl_template *t, const char *src, kl_rule *rule, char
             FLUSH();
             if (strcmp(name, "feeling") == 0) {
                 if (rule->nfeelings == 0) {
-                    snprintf(err, errlen, "template \"%s\" uses {feeling} but the rule has no "
-                                          "'feelings' list", src);
+                    snprintf(err, errlen,
+                             "template \"%s\" uses {feeling} but the rule has no "
+                             "'feelings' list",
+                             src);
                     st = KL_ERR_RULES;
                     goto out;
                 }
@@ -115,8 +117,10 @@ kl_status kl_template_parse(kl_template *t, const char *src, kl_rule *rule, char
                 for (size_t i = 0; i < rule->nfeelings; i++)
                     has_default |= strcmp(rule->feelings[i].word, "*") == 0;
                 if (act < 0 && !has_default) {
-                    snprintf(err, errlen, "template \"%s\" uses {feeling}: the pattern needs a "
-                                          "group (?<act>...) or the feelings a \"*\" entry", src);
+                    snprintf(err, errlen,
+                             "template \"%s\" uses {feeling}: the pattern needs a "
+                             "group (?<act>...) or the feelings a \"*\" entry",
+                             src);
                     st = KL_ERR_RULES;
                     goto out;
                 }
@@ -133,12 +137,13 @@ kl_status kl_template_parse(kl_template *t, const char *src, kl_rule *rule, char
                 }
                 if (slot < 0) {
                     if (slot == -2)
-                        snprintf(err, errlen, "template \"%s\": more than %d named captures",
-                                 src, KL_MAX_TEMPLATE_CAPTURES);
+                        snprintf(err, errlen, "template \"%s\": more than %d named captures", src,
+                                 KL_MAX_TEMPLATE_CAPTURES);
                     else
                         snprintf(err, errlen,
                                  "template \"%s\" refers to {%s}, but the pattern has no group "
-                                 "(?<%s>...)", src, name, name);
+                                 "(?<%s>...)",
+                                 src, name, name);
                     st = KL_ERR_RULES;
                     goto out;
                 }
@@ -155,8 +160,10 @@ kl_status kl_template_parse(kl_template *t, const char *src, kl_rule *rule, char
         } else if (*p == '[') {
             const char *e = strchr(p + 1, ']');
             if (!e || e == p + 1) {
-                snprintf(err, errlen, "template \"%s\": '[' starts a [blank] that needs a "
-                                      "closing ']' (write [[ for a bracket)", src);
+                snprintf(err, errlen,
+                         "template \"%s\": '[' starts a [blank] that needs a "
+                         "closing ']' (write [[ for a bracket)",
+                         src);
                 st = KL_ERR_RULES;
                 goto out;
             }
@@ -255,16 +262,12 @@ kl_status kl_template_render(const kl_rule *rule, const kl_template *t, const kl
         const kl_tpart *p = &t->parts[i];
         switch (p->kind) {
         case KL_TPART_LITERAL:
-        case KL_TPART_BLANK:
-            kl_buf_append(out, p->text, p->len);
-            break;
+        case KL_TPART_BLANK: kl_buf_append(out, p->text, p->len); break;
         case KL_TPART_CAPTURE:
             if (capture_set(f, p->slot))
                 kl_buf_append(out, span_ptr(f, f->captures[p->slot]), f->captures[p->slot].length);
             break;
-        case KL_TPART_FEELING:
-            kl_buf_puts(out, lookup_feeling(rule, f));
-            break;
+        case KL_TPART_FEELING: kl_buf_puts(out, lookup_feeling(rule, f)); break;
         }
     }
     if (kl_buf_reserve(out, 0) != 0)

@@ -20,9 +20,9 @@
 
 typedef struct frame {
     int is_seq;
-    size_t index;   /* next sequence entry */
-    int want_key;   /* mapping: next scalar is a key */
-    char key[96];   /* mapping: current key */
+    size_t index;    /* next sequence entry */
+    int want_key;    /* mapping: next scalar is a key */
+    char key[96];    /* mapping: current key */
     size_t path_len; /* length of this frame's own path */
 } frame;
 
@@ -95,6 +95,10 @@ void kl_yaml_index_build(kl_yaml_index *idx, const char *data, size_t len)
         switch (ev.type) {
         case YAML_SCALAR_EVENT:
         case YAML_ALIAS_EVENT:
+            if (ev.type == YAML_ALIAS_EVENT && !idx->alias_line) {
+                idx->alias_line = (unsigned)ev.start_mark.line + 1;
+                idx->alias_column = (unsigned)ev.start_mark.column + 1;
+            }
             if (top && !top->is_seq && top->want_key) {
                 if (ev.type == YAML_SCALAR_EVENT) {
                     snprintf(top->key, sizeof top->key, "%.*s", (int)ev.data.scalar.length,
@@ -149,8 +153,7 @@ void kl_yaml_index_build(kl_yaml_index *idx, const char *data, size_t len)
                 }
             }
             break;
-        default:
-            break;
+        default: break;
         }
         yaml_event_delete(&ev);
         if (done)
@@ -184,14 +187,20 @@ void kl_cyaml_log_fn(int level, void *ctx, const char *fmt, va_list args)
 {
     (void)level;
     kl_cyaml_log *log = ctx;
-    if (log->len + 1 >= sizeof log->text)
+    /* one log line at most 240 bytes: values (a 1 MB pattern) are quoted
+     * in messages, and the backtrace after them must still fit */
+    char line[240];
+    int n = vsnprintf(line, sizeof line, fmt, args);
+    if (n < 0)
         return;
-    int n = vsnprintf(log->text + log->len, sizeof log->text - log->len, fmt, args);
-    if (n > 0) {
-        log->len += (size_t)n;
-        if (log->len >= sizeof log->text)
-            log->len = sizeof log->text - 1;
-    }
+    size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    if ((size_t)n >= sizeof line && len > 0)
+        line[len - 1] = '\n';
+    if (log->len + len + 1 > sizeof log->text)
+        return;
+    memcpy(log->text + log->len, line, len);
+    log->len += len;
+    log->text[log->len] = '\0';
 }
 
 /* Copies the first line of s (without "Load: " / "ERROR: ") into out. */
@@ -271,8 +280,8 @@ void kl_cyaml_error_to_diag(const kl_cyaml_log *log, int cyaml_err, const char *
     if (idx.problem[0]) {
         if (idx.context[0])
             kl_diag_set(diag, code, name, idx.problem_line, idx.problem_column, NULL,
-                        "YAML syntax: %s (%s at %u:%u)", idx.problem, idx.context,
-                        idx.context_line, idx.context_column);
+                        "YAML syntax: %s (%s at %u:%u)", idx.problem, idx.context, idx.context_line,
+                        idx.context_column);
         else
             kl_diag_set(diag, code, name, idx.problem_line, idx.problem_column, NULL,
                         "YAML syntax: %s", idx.problem);
@@ -301,15 +310,43 @@ void kl_cyaml_error_to_diag(const kl_cyaml_log *log, int cyaml_err, const char *
         }
     } else if (strncmp(msg, "Missing required mapping field: ", 32) == 0) {
         snprintf(text, sizeof text, "missing required key '%s'", msg + 32);
+        /* libcyaml points at the last field it saw; point at the mapping
+         * that lacks the key: the innermost sequence entry, or the top */
+        const char *entry = strstr(log->text, "in sequence entry '");
+        unsigned l = 0, cl = 0;
+        const char *pos = entry ? strstr(entry, "(line: ") : NULL;
+        if (pos && sscanf(pos, "(line: %u, column: %u)", &l, &cl) == 2) {
+            line = l;
+            col = cl;
+        } else {
+            line = col = 1;
+        }
     } else if (strncmp(msg, "Invalid ENUM value: ", 20) == 0) {
         if (field[0])
             snprintf(text, sizeof text, "invalid value '%s' for '%s'", msg + 20, field);
         else
             snprintf(text, sizeof text, "invalid value '%s'", msg + 20);
+    } else if (strncmp(msg, "Expecting SEQUENCE", 18) == 0 && field[0]) {
+        snprintf(text, sizeof text, "'%s' must be a list (\"- item\" lines or [a, b])", field);
+    } else if (strncmp(msg, "Expecting MAPPING", 17) == 0) {
+        if (field[0])
+            snprintf(text, sizeof text, "'%s' must be a mapping of keys to values", field);
+        else
+            snprintf(text, sizeof text, "%s",
+                     "expected a mapping (key: value lines), found something else");
     } else if (strncmp(msg, "Expecting ", 10) == 0 && field[0]) {
         snprintf(text, sizeof text, "'%s': %s", field, msg);
+    } else if (strncmp(msg, "Insufficient entries", 20) == 0 && field[0]) {
+        snprintf(text, sizeof text, "'%s' needs at least one entry", field);
+    } else if (strncmp(msg, "Too many entries", 16) == 0 && field[0]) {
+        snprintf(text, sizeof text, "'%s' has too many entries (%s)", field, msg);
     } else if (strstr(msg, "length >") && field[0]) {
-        snprintf(text, sizeof text, "'%s' is too long (%s)", field, msg);
+        unsigned max = 0;
+        const char *gt = strstr(msg, "length > ");
+        if (gt && sscanf(gt, "length > %u", &max) == 1)
+            snprintf(text, sizeof text, "'%s' is too long (the limit is %u bytes)", field, max);
+        else
+            snprintf(text, sizeof text, "'%s' is too long", field);
     } else if (strcmp(msg, "") == 0 && cyaml_err != 0) {
         snprintf(text, sizeof text, "%s", "cannot load this YAML document");
     } else if (field[0]) {
@@ -317,8 +354,16 @@ void kl_cyaml_error_to_diag(const kl_cyaml_log *log, int cyaml_err, const char *
     } else {
         snprintf(text, sizeof text, "%s", msg);
     }
-    if (strstr(log->text, "alias") || strstr(log->text, "Alias"))
-        snprintf(text, sizeof text, "%s", "YAML aliases are not allowed in this file");
+    if (strstr(log->text, "lias")) {
+        snprintf(text, sizeof text, "%s",
+                 "YAML aliases (*name) are not allowed: write the value out in full");
+        if (idx.alias_line) {
+            line = idx.alias_line;
+            col = idx.alias_column;
+        }
+    }
+    if (line == 0)
+        line = col = 1;
     kl_diag_set(diag, code, name, line, col, NULL, "%s", text);
     kl_yaml_index_free(&idx);
 }

@@ -93,9 +93,8 @@ static int list_rules(const kl_rules *rules, const kl_policy *pol, int verbose)
         if (!kl_policy_is_enabled(pol, r))
             continue;
         printf("%-*s  %-*s  %-8s  %-*s  %s\n", (int)wid, kl_rule_id(r), (int)wcat,
-               kl_category_name(kl_rule_category(r)),
-               kl_severity_name(kl_policy_severity(pol, r)), (int)wpack, kl_rule_pack(r),
-               kl_rule_message(r));
+               kl_category_name(kl_rule_category(r)), kl_severity_name(kl_policy_severity(pol, r)),
+               (int)wpack, kl_rule_pack(r), kl_rule_message(r));
         if (verbose) {
             const char *t = kl_rule_triggers(r);
             printf("%-*s  triggers: %s\n", (int)wid, "",
@@ -206,8 +205,8 @@ static int test_rules(const kl_rules *rules, int quiet)
                     kl_rule_id(r));
     }
     if (!quiet)
-        printf("%zu examples in %zu rules: %zu passed, %zu failed; %zu rule%s untested\n",
-               examples, tested, examples - failed, failed, untested, untested == 1 ? "" : "s");
+        printf("%zu examples in %zu rules: %zu passed, %zu failed; %zu rule%s untested\n", examples,
+               tested, examples - failed, failed, untested, untested == 1 ? "" : "s");
     return failed ? CLI_FINDINGS : CLI_OK;
 }
 
@@ -277,7 +276,8 @@ static void lint_path(const char *path, void *ud)
         c->errors++;
         return;
     }
-    kl_doc_kind kind = o->kind_set ? o->kind : kl_doc_kind_for_path(is_stdin ? o->stdin_filename : path);
+    kl_doc_kind kind =
+        o->kind_set ? o->kind : kl_doc_kind_for_path(is_stdin ? o->stdin_filename : path);
     lint_buffer(c, shown, data, len, kind);
     free(data);
 }

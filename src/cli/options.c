@@ -114,16 +114,12 @@ int cli_parse(int argc, char **argv, cli_opts *o)
                                    optarg);
             o->kind_set = 1;
             break;
-        case OPT_STDIN_FILENAME:
-            o->stdin_filename = optarg;
-            break;
+        case OPT_STDIN_FILENAME: o->stdin_filename = optarg; break;
         case 'r':
             if (push((void **)&o->rule_paths, &o->nrule_paths, sizeof(char *), &optarg) != 0)
                 return usage_error("%s", "out of memory");
             break;
-        case OPT_NO_DEFAULT_RULES:
-            o->no_default_rules = 1;
-            break;
+        case OPT_NO_DEFAULT_RULES: o->no_default_rules = 1; break;
         case OPT_ENABLE:
         case OPT_DISABLE: {
             cli_toggle t = {optarg, c == OPT_ENABLE};
@@ -156,29 +152,14 @@ int cli_parse(int argc, char **argv, cli_opts *o)
                                        optarg);
             }
             break;
-        case 'q':
-            o->quiet = 1;
-            break;
-        case 'v':
-            o->verbose = 1;
-            break;
-        case OPT_LIST_RULES:
-            o->list_rules = 1;
-            break;
-        case OPT_EXPLAIN:
-            o->explain = optarg;
-            break;
-        case OPT_TEST_RULES:
-            o->test_rules = 1;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return CLI_OK;
-        case OPT_VERSION:
-            printf("kindlint %s\n", kl_version());
-            return CLI_OK;
-        case ':':
-            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        case 'q': o->quiet = 1; break;
+        case 'v': o->verbose = 1; break;
+        case OPT_LIST_RULES: o->list_rules = 1; break;
+        case OPT_EXPLAIN: o->explain = optarg; break;
+        case OPT_TEST_RULES: o->test_rules = 1; break;
+        case 'h': fputs(usage_text, stdout); return CLI_OK;
+        case OPT_VERSION: printf("kindlint %s\n", kl_version()); return CLI_OK;
+        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
         case '?':
         default:
             if (optopt)
