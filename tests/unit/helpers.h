@@ -5,13 +5,15 @@
 #ifndef KL_TEST_HELPERS_H
 #define KL_TEST_HELPERS_H
 
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* cmocka.h needs the headers above first */
+#include <cmocka.h>
 
 #include "kindlint.h"
 
