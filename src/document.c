@@ -106,7 +106,11 @@ kl_status kl_doc_open(kl_doc *doc, const kl_scan_options *opt, const char *input
     if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
         doc->start = 3; /* UTF-8 byte order mark */
     kl_status st = mark_invalid(doc, diag);
+    if (st == KL_OK && !opt->lint_quotes)
+        st = kl_doc_blank_quotes(doc);
     if (st != KL_OK) {
+        if (st == KL_ERR_NOMEM)
+            kl_diag_set(diag, st, opt->path, 0, 0, NULL, "out of memory");
         kl_doc_close(doc);
         return st;
     }

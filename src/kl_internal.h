@@ -297,6 +297,8 @@ kl_status kl_doc_open(kl_doc *doc, const kl_scan_options *opt, const char *input
 void kl_doc_close(kl_doc *doc);
 /* Writable match buffer, copied from the input on first use (NULL on OOM). */
 char *kl_doc_mutable(kl_doc *doc);
+/* quotes.c: blanks quotations that read as reported speech. */
+kl_status kl_doc_blank_quotes(kl_doc *doc);
 
 /* ------------------------------------------------------------------------ */
 /* Positions (position.c)                                                    */

@@ -31,6 +31,7 @@ typedef struct cli_opts {
     int kind_set;
     kl_doc_kind kind;
     const char *stdin_filename;
+    int lint_quotes;
     char **paths;
     size_t npaths;
 } cli_opts;

@@ -247,6 +247,7 @@ static void lint_buffer(lint_ctx *c, const char *shown, const char *data, size_t
     so.abi_version = KL_ABI_VERSION;
     so.kind = kind;
     so.policy = c->policy;
+    so.lint_quotes = c->o->lint_quotes;
     so.path = shown;
     so.on_finding = on_finding;
     so.on_notice = on_notice;

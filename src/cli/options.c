@@ -16,6 +16,7 @@ static const char usage_text[] =
     "What to read:\n"
     "  -t, --type KIND          text, markdown, commit, email or chat (default: by file name)\n"
     "      --stdin-filename NAME  name standard input for messages and its kind\n"
+    "      --lint-quotes        lint quoted speech too (skipped by default)\n"
     "\n"
     "Which rules:\n"
     "  -r, --rules PATH         add the rule packs in PATH (a .yml file or a directory);\n"
@@ -56,11 +57,13 @@ enum {
     OPT_TEST_RULES,
     OPT_VERSION,
     OPT_STDIN_FILENAME,
+    OPT_LINT_QUOTES,
 };
 
 static const struct option long_options[] = {
     {"type", required_argument, NULL, 't'},
     {"stdin-filename", required_argument, NULL, OPT_STDIN_FILENAME},
+    {"lint-quotes", no_argument, NULL, OPT_LINT_QUOTES},
     {"rules", required_argument, NULL, 'r'},
     {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES},
     {"enable", required_argument, NULL, OPT_ENABLE},
