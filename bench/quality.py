@@ -45,7 +45,9 @@ def run_kindlint(kindlint, rules, texts, extra=()):
         path = tmp.name
     cmd = [kindlint, "--format", "jsonl", "--fail-on", "never"]
     if rules:
-        cmd += ["--no-default-rules", "--rules", rules]
+        cmd += ["--no-default-rules"]
+        for r in rules:
+            cmd += ["--rules", r]
     cmd += list(extra) + [path]
     try:
         out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
@@ -180,7 +182,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("corpus", help="labelled corpus: id<TAB>labels<TAB>text")
     ap.add_argument("--kindlint", default=os.path.join(here, "..", "build", "kindlint"))
-    ap.add_argument("--rules", help="lint with these packs instead of the built-in ones")
+    ap.add_argument("--rules", action="append",
+                    help="lint with these packs (file or folder, repeatable) instead of the built-in ones")
     ap.add_argument("--fp", action="store_true", help="list false positives")
     ap.add_argument("--fn", action="store_true", help="list false negatives")
     ap.add_argument("--category", help="with --fp/--fn: only this category")

@@ -328,7 +328,9 @@ typedef enum kl_format {
     KL_FORMAT_TEXT = 0,
     KL_FORMAT_LINE,
     KL_FORMAT_JSON,
-    KL_FORMAT_JSONL
+    KL_FORMAT_JSONL,
+    KL_FORMAT_SARIF, /**< SARIF 2.1.0, one log for the whole run */
+    KL_FORMAT_GITHUB /**< GitHub Actions workflow commands (annotations) */
 } kl_format;
 
 /** Returns 0 and sets *format, or -1 when the name is unknown. */

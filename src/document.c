@@ -29,6 +29,43 @@ char *kl_doc_mutable(kl_doc *doc)
     return doc->owned;
 }
 
+char *kl_doc_blank_all(kl_doc *doc)
+{
+    char *m = kl_doc_mutable(doc);
+    if (!m)
+        return NULL;
+    for (size_t i = doc->start; i < doc->len; i++)
+        if (m[i] != '\n' && m[i] != '\r')
+            m[i] = KL_BLANK;
+    return m;
+}
+
+int kl_doc_blank(kl_doc *doc, size_t from, size_t to)
+{
+    if (to > doc->len)
+        to = doc->len;
+    if (from >= to)
+        return 0;
+    char *m = kl_doc_mutable(doc);
+    if (!m)
+        return -1;
+    for (size_t i = from; i < to; i++)
+        if (m[i] != '\n' && m[i] != '\r')
+            m[i] = KL_BLANK;
+    return 0;
+}
+
+int kl_doc_boundary(kl_doc *doc, size_t offset)
+{
+    if (offset >= doc->len || doc->text[offset] == KL_BOUNDARY)
+        return 0;
+    char *m = kl_doc_mutable(doc);
+    if (!m)
+        return -1;
+    m[offset] = KL_BOUNDARY;
+    return 0;
+}
+
 /* UTF-16 text is reported, never misread as UTF-8 full of NULs. */
 static int looks_like_utf16(const unsigned char *s, size_t len)
 {
@@ -105,11 +142,16 @@ kl_status kl_doc_open(kl_doc *doc, const kl_scan_options *opt, const char *input
     }
     if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
         doc->start = 3; /* UTF-8 byte order mark */
-    kl_status st = mark_invalid(doc, diag);
+    kl_status st = opt->kind == KL_DOC_MARKDOWN ? kl_doc_read_markdown(doc, opt, diag)
+                                                : kl_doc_read_lines(doc, opt, diag);
+    if (st == KL_OK)
+        st = mark_invalid(doc, diag);
+    if (st == KL_OK)
+        st = kl_directives_resolve(doc);
     if (st == KL_OK && !opt->lint_quotes)
         st = kl_doc_blank_quotes(doc);
     if (st != KL_OK) {
-        if (st == KL_ERR_NOMEM)
+        if (st == KL_ERR_NOMEM && diag->code == KL_OK)
             kl_diag_set(diag, st, opt->path, 0, 0, NULL, "out of memory");
         kl_doc_close(doc);
         return st;
@@ -121,6 +163,7 @@ void kl_doc_close(kl_doc *doc)
 {
     free(doc->owned);
     free(doc->turns);
+    kl_directives_free(doc);
     memset(doc, 0, sizeof *doc);
 }
 

@@ -282,6 +282,28 @@ typedef struct kl_turn {
     kl_span speaker;
 } kl_turn;
 
+/* An inline directive (kindlint-disable-next-line, -disable, -enable). */
+typedef enum kl_directive_kind {
+    KL_DIRECTIVE_NEXT_LINE,
+    KL_DIRECTIVE_DISABLE,
+    KL_DIRECTIVE_ENABLE
+} kl_directive_kind;
+
+typedef struct kl_directive {
+    kl_directive_kind kind;
+    size_t offset;    /* where "kindlint-" starts, for messages */
+    size_t line_end;  /* end of the line the directive ends on */
+    char **ids;       /* rule ids, packs or categories; none: all */
+    size_t nids;
+} kl_directive;
+
+/* Findings of the named rules (all when nids is 0) in [start, end) are
+ * suppressed. */
+typedef struct kl_region {
+    size_t start, end;
+    const char *id; /* NULL: every rule; points into a kl_directive */
+} kl_region;
+
 typedef struct kl_doc {
     const char *input;
     size_t len;
@@ -290,6 +312,11 @@ typedef struct kl_doc {
     size_t start;     /* first byte to lint (after a BOM) */
     kl_turn *turns;   /* chat only, sorted */
     size_t nturns, turns_cap;
+    int speaker_seen; /* chat with a speaker filter: a turn of theirs exists */
+    kl_directive *dirs;
+    size_t ndirs, dirs_cap;
+    kl_region *regions;
+    size_t nregions;
 } kl_doc;
 
 kl_status kl_doc_open(kl_doc *doc, const kl_scan_options *opt, const char *input, size_t len,
@@ -297,8 +324,30 @@ kl_status kl_doc_open(kl_doc *doc, const kl_scan_options *opt, const char *input
 void kl_doc_close(kl_doc *doc);
 /* Writable match buffer, copied from the input on first use (NULL on OOM). */
 char *kl_doc_mutable(kl_doc *doc);
+/* Writable match buffer in which everything but line breaks is blank: the
+ * readers that pick what to lint (Markdown) copy the chosen text back in. */
+char *kl_doc_blank_all(kl_doc *doc);
+/* Blanks [from, to) of the match buffer, keeping line breaks. */
+int kl_doc_blank(kl_doc *doc, size_t from, size_t to);
+/* Makes offset a hard boundary no sentence crosses (when it is not text). */
+int kl_doc_boundary(kl_doc *doc, size_t offset);
 /* quotes.c: blanks quotations that read as reported speech. */
 kl_status kl_doc_blank_quotes(kl_doc *doc);
+/* The kind readers: each leaves in the match buffer only what is to be
+ * linted, records directives and (chat) turns. */
+kl_status kl_doc_read_markdown(kl_doc *doc, const kl_scan_options *opt, kl_diag *diag);
+kl_status kl_doc_read_lines(kl_doc *doc, const kl_scan_options *opt, kl_diag *diag);
+
+/* directives.c */
+/* Parses a directive at s (which starts with "kindlint-"); on success adds
+ * it to doc (offset is s's offset in the input, line_end the end of its
+ * line) and returns 1; 0 when s is not a directive; -1 on OOM. */
+int kl_directive_parse(kl_doc *doc, const char *s, size_t n, size_t offset, size_t line_end);
+void kl_directives_free(kl_doc *doc);
+/* Turns the directives into regions. */
+kl_status kl_directives_resolve(kl_doc *doc);
+/* Is a finding of rule r at offset suppressed? */
+int kl_doc_suppressed(const kl_doc *doc, const kl_rule *r, size_t offset);
 
 /* ------------------------------------------------------------------------ */
 /* Positions (position.c)                                                    */

@@ -9,7 +9,7 @@
 
 #include "report.h"
 
-static const char *const format_names[] = {"text", "line", "json", "jsonl"};
+static const char *const format_names[] = {"text", "line", "json", "jsonl", "sarif", "github"};
 
 int kl_format_parse(const char *name, kl_format *format)
 {
@@ -32,6 +32,10 @@ kl_reporter *kl_reporter_new(kl_format format, FILE *out, int color)
     r->json_first = 1;
     if (format == KL_FORMAT_JSON)
         kl_report_json_begin(r);
+    else if (format == KL_FORMAT_SARIF && kl_report_sarif_begin(r) != 0) {
+        kl_reporter_free(r);
+        return NULL;
+    }
     return r;
 }
 
@@ -39,6 +43,11 @@ void kl_reporter_free(kl_reporter *r)
 {
     if (!r)
         return;
+    if (r->format == KL_FORMAT_SARIF)
+        kl_report_sarif_free(r);
+    for (size_t i = 0; i < r->nspeakers; i++)
+        free(r->speakers[i].name);
+    free(r->speakers);
     free(r->path);
     free(r);
 }
@@ -53,8 +62,36 @@ void kl_reporter_begin_file(kl_reporter *r, const char *path, const char *input,
     r->file_has_findings = 0;
 }
 
+static void count_speaker(kl_reporter *r, const kl_finding *f)
+{
+    const char *name = f->base + (f->speaker.offset - f->base_offset);
+    size_t n = f->speaker.length, i;
+    for (i = 0; i < r->nspeakers; i++)
+        if (strlen(r->speakers[i].name) == n && memcmp(r->speakers[i].name, name, n) == 0)
+            break;
+    if (i == r->nspeakers) {
+        struct kl_speaker_count *p = realloc(r->speakers, (i + 1) * sizeof *p);
+        if (!p)
+            return;
+        r->speakers = p;
+        memset(&p[i], 0, sizeof p[i]);
+        kl_buf b;
+        kl_buf_init(&b);
+        kl_utf8_sanitize(name, n, &b);
+        if (b.failed || !(p[i].name = kl_buf_detach(&b, NULL))) {
+            kl_buf_free(&b);
+            return;
+        }
+        r->nspeakers++;
+    }
+    r->speakers[i].findings++;
+    r->speakers[i].by_category[f->rule->category]++;
+}
+
 void kl_reporter_finding(kl_reporter *r, const kl_finding *f)
 {
+    if (f->speaker.length)
+        count_speaker(r, f);
     r->findings++;
     if (f->severity <= KL_SEVERITY_ERROR)
         r->by_severity[f->severity]++;
@@ -68,6 +105,8 @@ void kl_reporter_finding(kl_reporter *r, const kl_finding *f)
     case KL_FORMAT_LINE: kl_report_line_finding(r, f); break;
     case KL_FORMAT_JSON:
     case KL_FORMAT_JSONL: kl_report_json_finding(r, f); break;
+    case KL_FORMAT_SARIF: kl_report_sarif_finding(r, f); break;
+    case KL_FORMAT_GITHUB: kl_report_github_finding(r, f); break;
     }
 }
 
@@ -84,6 +123,10 @@ void kl_reporter_finish(kl_reporter *r)
         kl_report_text_finish(r);
     else if (r->format == KL_FORMAT_JSON)
         kl_report_json_finish(r);
+    else if (r->format == KL_FORMAT_SARIF)
+        kl_report_sarif_finish(r);
+    else if (r->format == KL_FORMAT_GITHUB)
+        kl_report_github_finish(r);
     fflush(r->out);
 }
 

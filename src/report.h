@@ -22,6 +22,14 @@ struct kl_reporter {
     size_t by_category[KL_CATEGORY_COUNT];
     int file_has_findings;
     int json_first; /* json: no finding printed yet */
+    void *sarif;    /* report_sarif.c state */
+    /* chat: counts per speaker, in order of first finding */
+    struct kl_speaker_count {
+        char *name;
+        size_t findings;
+        size_t by_category[KL_CATEGORY_COUNT];
+    } *speakers;
+    size_t nspeakers;
 };
 
 /* Writes s as valid UTF-8 with control characters (C0 but tab, DEL, C1)
@@ -36,5 +44,13 @@ void kl_report_text_finish(kl_reporter *r);
 void kl_report_json_begin(kl_reporter *r);
 void kl_report_json_finding(kl_reporter *r, const kl_finding *f);
 void kl_report_json_finish(kl_reporter *r);
+/* report_sarif.c: the log is built in memory and written by finish. */
+int kl_report_sarif_begin(kl_reporter *r);
+void kl_report_sarif_finding(kl_reporter *r, const kl_finding *f);
+void kl_report_sarif_finish(kl_reporter *r);
+void kl_report_sarif_free(kl_reporter *r);
+/* report_github.c */
+void kl_report_github_finding(kl_reporter *r, const kl_finding *f);
+void kl_report_github_finish(kl_reporter *r);
 
 #endif

@@ -99,6 +99,20 @@ void kl_report_json_finish(kl_reporter *r)
         json_object_set_new(cats, kl_category_name((kl_category)c),
                             json_integer((json_int_t)r->by_category[c]));
     json_object_set_new(sum, "by_category", cats);
+    if (r->nspeakers) {
+        json_t *sp = json_object();
+        for (size_t i = 0; i < r->nspeakers; i++) {
+            json_t *one = json_object(), *bc = json_object();
+            json_object_set_new(one, "findings", json_integer((json_int_t)r->speakers[i].findings));
+            for (int c = KL_CATEGORY_UNSET + 1; c < KL_CATEGORY_COUNT; c++)
+                if (r->speakers[i].by_category[c])
+                    json_object_set_new(bc, kl_category_name((kl_category)c),
+                                        json_integer((json_int_t)r->speakers[i].by_category[c]));
+            json_object_set_new(one, "by_category", bc);
+            json_object_set_new(sp, r->speakers[i].name, one);
+        }
+        json_object_set_new(sum, "by_speaker", sp);
+    }
     char *s = json_dumps(sum, JSON_PRESERVE_ORDER);
     json_decref(sum);
     fprintf(r->out, "%s], \"summary\": %s}\n", r->json_first ? "" : "\n", s ? s : "{}");

@@ -186,4 +186,16 @@ void kl_report_text_finish(kl_reporter *r)
     }
     fprintf(out, ") in %zu of %zu file%s\n", r->files_with_findings, r->files,
             r->files == 1 ? "" : "s");
+    for (size_t i = 0; i < r->nspeakers; i++) {
+        fprintf(out, "  %s: %zu (", r->speakers[i].name, r->speakers[i].findings);
+        sep = "";
+        for (int c = KL_CATEGORY_UNSET + 1; c < KL_CATEGORY_COUNT; c++) {
+            if (!r->speakers[i].by_category[c])
+                continue;
+            fprintf(out, "%s%s %zu", sep, kl_category_name((kl_category)c),
+                    r->speakers[i].by_category[c]);
+            sep = ", ";
+        }
+        fputs(")\n", out);
+    }
 }

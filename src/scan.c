@@ -364,6 +364,13 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
                     off++;
                 continue;
             }
+            /* spaces at the edges, and skipped markup (blank in the match
+             * buffer) that a greedy pattern ran into, are not the finding */
+            off = me;
+            while (me > ms && (is_space(subj[me - 1]) || subj[me - 1] == KL_BLANK))
+                me--;
+            while (ms < me && (is_space(subj[ms]) || subj[ms] == KL_BLANK))
+                ms++;
             kl_finding f;
             memset(&f, 0, sizeof f);
             f.rule = r;
@@ -372,8 +379,11 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
             for (size_t k = 0; k < r->ncaps; k++) {
                 uint32_t g = r->cap_group[k];
                 if ((int)g < rc && ov[2 * g] != PCRE2_UNSET && ov[2 * g + 1] >= ov[2 * g]) {
-                    f.captures[k].offset = ss + ov[2 * g];
-                    f.captures[k].length = ov[2 * g + 1] - ov[2 * g];
+                    size_t cs = ov[2 * g], ce = ov[2 * g + 1];
+                    while (ce > cs && (is_space(subj[ce - 1]) || subj[ce - 1] == KL_BLANK))
+                        ce--;
+                    f.captures[k].offset = ss + cs;
+                    f.captures[k].length = ce - cs;
                 } else {
                     f.captures[k].offset = (size_t)-1;
                 }
@@ -385,7 +395,6 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
                 if (unless_hits(c, r, subj, slen, ss))
                     break;
             }
-            off = me;
             if (f.offset + f.length < keep_from ||
                 (forced && f.offset + f.length >= se && f.offset >= next_start))
                 continue;
@@ -398,6 +407,8 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
 
     for (size_t i = 0; i < sc->nfound && !c->stop; i++) {
         kl_finding *f = &sc->found[i];
+        if (c->doc->nregions && kl_doc_suppressed(c->doc, f->rule, f->offset))
+            continue;
         f->severity = kl_policy_severity(c->opt->policy, f->rule);
         f->sentence.offset = ss;
         f->sentence.length = slen;
@@ -420,6 +431,40 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
     return KL_OK;
 }
 
+/* Is name a rule id, a pack or a category of this rule set? */
+static int known_name(const kl_rules *rules, const char *name)
+{
+    if (strcmp(name, "all") == 0 || kl_category_parse(name) != KL_CATEGORY_UNSET ||
+        kl_rules_find(rules, name))
+        return 1;
+    for (size_t i = 0; i < rules->npacks; i++)
+        if (strcmp(rules->packs[i]->name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Unknown names in directives are said, not silently ignored: a typo
+ * must not pass for a suppression. Notices come in input order, before
+ * the findings, while the cursor can still move forward to them. */
+static void check_directives(scan_ctx *c)
+{
+    for (size_t k = 0; k < c->doc->ndirs && c->opt->on_notice; k++) {
+        const kl_directive *d = &c->doc->dirs[k];
+        for (size_t i = 0; i < d->nids; i++) {
+            if (known_name(c->sc->rules, d->ids[i]))
+                continue;
+            kl_cursor_advance(&c->cursor, c->doc->input, c->doc->len, d->offset);
+            kl_diag n;
+            kl_diag_set(&n, KL_ERR_USAGE, c->opt->path, c->cursor.line, c->cursor.col, NULL,
+                        "unknown rule, pack or category '%s' in a kindlint directive; it "
+                        "suppresses nothing",
+                        d->ids[i]);
+            c->opt->on_notice(&n, c->opt->userdata);
+        }
+    }
+    kl_cursor_init(&c->cursor);
+}
+
 kl_status kl_scan(kl_scanner *sc, const kl_scan_options *opt, const char *input, size_t len,
                   kl_diag *diag)
 {
@@ -437,6 +482,14 @@ kl_status kl_scan(kl_scanner *sc, const kl_scan_options *opt, const char *input,
         return st;
     scan_ctx c = {.sc = sc, .opt = opt, .doc = &doc};
     kl_cursor_init(&c.cursor);
+    check_directives(&c);
+    if (opt->kind == KL_DOC_CHAT && opt->speaker && opt->speaker[0] && !doc.speaker_seen &&
+        opt->on_notice) {
+        kl_diag d;
+        kl_diag_set(&d, KL_OK, opt->path, 0, 0, NULL, "no messages from speaker '%s'",
+                    opt->speaker);
+        opt->on_notice(&d, opt->userdata);
+    }
 
     memset(sc->limited, 0, sc->rules->count);
     const unsigned char *text = (const unsigned char *)doc.text;

@@ -32,6 +32,8 @@ typedef struct cli_opts {
     kl_doc_kind kind;
     const char *stdin_filename;
     int lint_quotes;
+    int lsp;
+    const char *speaker;
     char **paths;
     size_t npaths;
 } cli_opts;
@@ -52,5 +54,9 @@ void cli_print_diag(const kl_diag *d, const char *level);
  * loops). Problems are printed; returns the number of errors. */
 typedef void (*cli_file_fn)(const char *path, void *ud);
 int cli_walk(const char *path, int verbose, cli_file_fn fn, void *ud);
+
+/* lsp.c: serves the Language Server Protocol on stdin/stdout until the
+ * client says exit. Returns the exit status. */
+int cli_lsp(const cli_opts *o, const kl_rules *rules, const kl_policy *pol);
 
 #endif

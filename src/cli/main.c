@@ -248,6 +248,7 @@ static void lint_buffer(lint_ctx *c, const char *shown, const char *data, size_t
     so.kind = kind;
     so.policy = c->policy;
     so.lint_quotes = c->o->lint_quotes;
+    so.speaker = c->o->speaker;
     so.path = shown;
     so.on_finding = on_finding;
     so.on_notice = on_notice;
@@ -339,9 +340,9 @@ int main(int argc, char **argv)
         cli_opts_free(&o);
         return rc;
     }
-    int modes = (o.list_rules != 0) + (o.explain != NULL) + (o.test_rules != 0);
+    int modes = (o.list_rules != 0) + (o.explain != NULL) + (o.test_rules != 0) + (o.lsp != 0);
     if (modes > 1) {
-        fputs("kindlint: error: --list-rules, --explain and --test-rules cannot be combined\n",
+        fputs("kindlint: error: --list-rules, --explain, --test-rules and --lsp cannot be combined\n",
               stderr);
         cli_opts_free(&o);
         return CLI_ERROR;
@@ -365,6 +366,8 @@ int main(int argc, char **argv)
         rc = explain_rule(rules, o.explain);
     } else if (o.test_rules) {
         rc = test_rules(rules, o.quiet);
+    } else if (o.lsp) {
+        rc = cli_lsp(&o, rules, pol);
     } else {
         rc = lint(&o, rules, pol);
     }

@@ -16,6 +16,7 @@ static const char usage_text[] =
     "What to read:\n"
     "  -t, --type KIND          text, markdown, commit, email or chat (default: by file name)\n"
     "      --stdin-filename NAME  name standard input for messages and its kind\n"
+    "      --speaker NAME       chat: lint only NAME's messages\n"
     "      --lint-quotes        lint quoted speech too (skipped by default)\n"
     "\n"
     "Which rules:\n"
@@ -27,7 +28,7 @@ static const char usage_text[] =
     "                           (--enable and --disable apply in the order given)\n"
     "\n"
     "What to say:\n"
-    "  -f, --format FORMAT      text (default), line, json or jsonl\n"
+    "  -f, --format FORMAT      text (default), line, json, jsonl, sarif or github\n"
     "      --color WHEN         auto (default), always or never; NO_COLOR is honoured\n"
     "      --fail-on LEVEL      exit 1 on findings at or above info, warning (default),\n"
     "                           error, or never\n"
@@ -39,6 +40,9 @@ static const char usage_text[] =
     "      --explain ID         explain a rule, with an example\n"
     "      --test-rules [PATH...]  run the rules' own tests (of the packs in PATH, or of\n"
     "                           all loaded rules)\n"
+    "\n"
+    "Serving:\n"
+    "      --lsp                run as a Language Server on standard input and output\n"
     "\n"
     "  -h, --help               show this help\n"
     "      --version            show the version\n"
@@ -58,12 +62,15 @@ enum {
     OPT_VERSION,
     OPT_STDIN_FILENAME,
     OPT_LINT_QUOTES,
+    OPT_LSP,
+    OPT_SPEAKER,
 };
 
 static const struct option long_options[] = {
     {"type", required_argument, NULL, 't'},
     {"stdin-filename", required_argument, NULL, OPT_STDIN_FILENAME},
     {"lint-quotes", no_argument, NULL, OPT_LINT_QUOTES},
+    {"speaker", required_argument, NULL, OPT_SPEAKER},
     {"rules", required_argument, NULL, 'r'},
     {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES},
     {"enable", required_argument, NULL, OPT_ENABLE},
@@ -77,6 +84,7 @@ static const struct option long_options[] = {
     {"list-rules", no_argument, NULL, OPT_LIST_RULES},
     {"explain", required_argument, NULL, OPT_EXPLAIN},
     {"test-rules", no_argument, NULL, OPT_TEST_RULES},
+    {"lsp", no_argument, NULL, OPT_LSP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -132,7 +140,7 @@ int cli_parse(int argc, char **argv, cli_opts *o)
         }
         case 'f':
             if (kl_format_parse(optarg, &o->format) != 0)
-                return usage_error("unknown --format '%s' (text, line, json, jsonl)", optarg);
+                return usage_error("unknown --format '%s' (text, line, json, jsonl, sarif, github)", optarg);
             break;
         case OPT_COLOR:
             if (strcmp(optarg, "auto") == 0)
@@ -160,6 +168,8 @@ int cli_parse(int argc, char **argv, cli_opts *o)
         case OPT_LIST_RULES: o->list_rules = 1; break;
         case OPT_EXPLAIN: o->explain = optarg; break;
         case OPT_TEST_RULES: o->test_rules = 1; break;
+        case OPT_LSP: o->lsp = 1; break;
+        case OPT_SPEAKER: o->speaker = optarg; break;
         case 'h': fputs(usage_text, stdout); return CLI_OK;
         case OPT_VERSION: printf("kindlint %s\n", kl_version()); return CLI_OK;
         case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
