@@ -351,6 +351,69 @@ void kl_reporter_end_file(kl_reporter *reporter);
  *  summary line). Call once. */
 void kl_reporter_finish(kl_reporter *reporter);
 
+/* ------------------------------------------------------------------------ */
+/* Configuration (.kindlint.yml)                                              */
+/* ------------------------------------------------------------------------ */
+
+/** One loaded configuration file. See examples/.kindlint.yml for the keys.
+ *  Settings for a file come from a chain of configs, from the nearest
+ *  directory up to the first with root: true; apply them farthest first. */
+typedef struct kl_config kl_config; /* opaque */
+
+/** The name looked for in each directory. */
+#define KL_CONFIG_NAME ".kindlint.yml"
+
+/** Loads a config file. On error (unreadable, not YAML, unknown key, bad
+ *  value) returns KL_ERR_CONFIG or KL_ERR_IO with FILE:LINE:COL in diag.
+ *  Caller frees *out with kl_config_free(). */
+kl_status kl_config_load(const char *path, kl_config **out, kl_diag *diag);
+/** The same from memory; dir is the directory relative paths and globs
+ *  in it are taken from. */
+kl_status kl_config_load_buffer(const char *name, const char *dir, const char *data, size_t len,
+                                kl_config **out, kl_diag *diag);
+void kl_config_free(kl_config *config);
+/** Looks for KL_CONFIG_NAME in dir and its parents; returns a malloc'd
+ *  path (caller frees) or NULL when there is none. */
+char *kl_config_find(const char *dir);
+
+const char *kl_config_path(const kl_config *config);
+/** The directory the config's relative paths are taken from (absolute). */
+const char *kl_config_dir(const kl_config *config);
+/** root: true -- stop looking in parent directories. */
+int kl_config_is_root(const kl_config *config);
+/** default-rules: 1 true, 0 false, -1 not set. */
+int kl_config_default_rules(const kl_config *config);
+/** The rule paths it adds, already joined to its directory. */
+size_t kl_config_rule_path_count(const kl_config *config);
+const char *kl_config_rule_path(const kl_config *config, size_t i);
+
+/** What a config chain says about one file, beyond the policy. Fields
+ *  stay as they were when the config does not set them. */
+typedef struct kl_file_settings {
+    int quotes;          /**< -1 not set, 0 skip quoted speech, 1 lint it */
+    int kind_set;        /**< the kind below was set by an override */
+    kl_doc_kind kind;
+    int fail_on_set;     /**< fail_on/fail_never below were set */
+    kl_severity fail_on; /**< with fail_never == 0 */
+    int fail_never;
+} kl_file_settings;
+
+/** Applies the config to the file at path (as the user named it): its
+ *  enable/disable/severity lists, then those of every override whose files
+ *  match, to policy; quotes, type and fail-on to settings. An unknown rule,
+ *  pack or category name fails with KL_ERR_CONFIG and its FILE:LINE:COL. */
+kl_status kl_config_apply(const kl_config *config, const char *path, kl_policy *policy,
+                          kl_file_settings *settings, kl_diag *diag);
+/** Does one of the config's ignore globs match path (a file, or a
+ *  directory when is_dir)? */
+int kl_config_ignores(const kl_config *config, const char *path, int is_dir);
+
+/** Matches a path relative to a pattern's base directory against a
+ *  .gitignore-style pattern (see glob.c): 1 when it matches. */
+int kl_glob_match(const char *pattern, const char *relpath, int is_dir);
+/** The same, also matching when a parent directory of relpath matches. */
+int kl_glob_match_path(const char *pattern, const char *relpath, int is_dir);
+
 #ifdef __cplusplus
 }
 #endif

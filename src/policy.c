@@ -55,6 +55,11 @@ void kl_policy_free(kl_policy *p)
     free(p);
 }
 
+static int known_anyway(const char *name)
+{
+    return strcmp(name, "all") == 0 || kl_category_parse(name) != KL_CATEGORY_UNSET;
+}
+
 /* Does name select rule r: its id, its pack, its category, or "all"? */
 static int selects(const char *name, const kl_rule *r)
 {
@@ -71,7 +76,8 @@ kl_status kl_policy_enable(kl_policy *p, const char *name, int enabled)
             hit = 1;
         }
     }
-    return hit ? KL_OK : KL_ERR_USAGE;
+    /* a category is a known name even when no loaded rule is in it */
+    return hit || known_anyway(name) ? KL_OK : KL_ERR_USAGE;
 }
 
 kl_status kl_policy_set_severity(kl_policy *p, const char *name, kl_severity severity)
@@ -85,7 +91,8 @@ kl_status kl_policy_set_severity(kl_policy *p, const char *name, kl_severity sev
             hit = 1;
         }
     }
-    return hit ? KL_OK : KL_ERR_USAGE;
+    /* a category is a known name even when no loaded rule is in it */
+    return hit || known_anyway(name) ? KL_OK : KL_ERR_USAGE;
 }
 
 int kl_policy_is_enabled(const kl_policy *p, const kl_rule *r)

@@ -34,6 +34,10 @@ typedef struct cli_opts {
     int lint_quotes;
     int lsp;
     const char *speaker;
+    const char *config_path; /* --config */
+    int no_config;
+    int fail_on_set; /* --fail-on was given */
+    int test_rules_paths; /* --test-rules with paths: only those packs */
     char **paths;
     size_t npaths;
 } cli_opts;
@@ -50,10 +54,28 @@ void cli_opts_free(cli_opts *o);
 void cli_print_diag(const kl_diag *d, const char *level);
 
 /* Calls fn for every file to lint under path (a file, or a directory walked
- * in sorted order, skipping hidden entries, binary files and symlink
- * loops). Problems are printed; returns the number of errors. */
+ * in sorted order, skipping hidden entries, binary files, symlink loops,
+ * what the tree's .gitignore files exclude, and what skip says to skip).
+ * Problems are printed; returns the number of errors. */
 typedef void (*cli_file_fn)(const char *path, void *ud);
-int cli_walk(const char *path, int verbose, cli_file_fn fn, void *ud);
+typedef int (*cli_skip_fn)(const char *path, int is_dir, void *ud);
+int cli_walk(const char *path, int verbose, cli_file_fn fn, cli_skip_fn skip, void *ud);
+
+/* setup.c: configuration chains, their rule sets and per-file policies. */
+typedef struct cli_setups cli_setups;
+typedef struct cli_setup cli_setup;
+cli_setups *cli_setups_new(const cli_opts *o);
+void cli_setups_free(cli_setups *s);
+/* The setup for a file (NULL: the working directory). Load errors are
+ * printed once; check cli_setup_failed. */
+cli_setup *cli_setup_for(cli_setups *s, const char *path);
+int cli_setup_failed(const cli_setup *u);
+const kl_rules *cli_setup_rules(const cli_setup *u);
+kl_scanner *cli_setup_scanner(const cli_setup *u);
+/* A policy for the file at path (caller frees), or NULL after an error. */
+kl_policy *cli_policy_for(const cli_setup *u, const cli_opts *o, const char *path,
+                          kl_file_settings *fs);
+int cli_setup_ignores(const cli_setup *u, const char *path, int is_dir);
 
 /* lsp.c: serves the Language Server Protocol on stdin/stdout until the
  * client says exit. Returns the exit status. */

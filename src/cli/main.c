@@ -28,52 +28,6 @@ void cli_print_diag(const kl_diag *d, const char *level)
 /* Rules                                                                     */
 /* ------------------------------------------------------------------------ */
 
-static kl_rules *load_rules(const cli_opts *o, char **test_paths, size_t ntest)
-{
-    kl_rules *rules = kl_rules_new();
-    kl_diag d;
-    if (!rules) {
-        fputs("kindlint: error: out of memory\n", stderr);
-        return NULL;
-    }
-    int defaults = !o->no_default_rules && ntest == 0;
-    if (defaults && kl_rules_add_defaults(rules, &d) != KL_OK)
-        goto fail;
-    for (size_t i = 0; i < o->nrule_paths; i++)
-        if (kl_rules_add_path(rules, o->rule_paths[i], &d) != KL_OK)
-            goto fail;
-    for (size_t i = 0; i < ntest; i++)
-        if (kl_rules_add_path(rules, test_paths[i], &d) != KL_OK)
-            goto fail;
-    if (kl_rules_compile(rules, &d) != KL_OK)
-        goto fail;
-    return rules;
-fail:
-    cli_print_diag(&d, "error");
-    kl_rules_free(rules);
-    return NULL;
-}
-
-static kl_policy *make_policy(const kl_rules *rules, const cli_opts *o)
-{
-    kl_policy *p = kl_policy_new(rules);
-    if (!p) {
-        fputs("kindlint: error: out of memory\n", stderr);
-        return NULL;
-    }
-    for (size_t i = 0; i < o->ntoggles; i++) {
-        if (kl_policy_enable(p, o->toggles[i].name, o->toggles[i].enable) != KL_OK) {
-            fprintf(stderr,
-                    "kindlint: error: --%s %s: no rule, pack or category of that name "
-                    "(see --list-rules)\n",
-                    o->toggles[i].enable ? "enable" : "disable", o->toggles[i].name);
-            kl_policy_free(p);
-            return NULL;
-        }
-    }
-    return p;
-}
-
 static int list_rules(const kl_rules *rules, const kl_policy *pol, int verbose)
 {
     size_t wid = 2, wcat = 8, wpack = 4;
@@ -216,17 +170,19 @@ static int test_rules(const kl_rules *rules, int quiet)
 
 typedef struct lint_ctx {
     const cli_opts *o;
-    kl_scanner *scanner;
-    const kl_policy *policy;
+    cli_setups *setups;
     kl_reporter *reporter;
     int errors;
-    int failing; /* findings at or above --fail-on */
+    int failing; /* findings at or above the fail-on level */
+    /* the file being linted */
+    kl_severity fail_on;
+    int fail_never;
 } lint_ctx;
 
 static int on_finding(const kl_finding *f, void *ud)
 {
     lint_ctx *c = ud;
-    if (!c->o->fail_never && f->severity >= c->o->fail_on)
+    if (!c->fail_never && f->severity >= c->fail_on)
         c->failing = 1;
     if (!c->o->quiet)
         kl_reporter_finding(c->reporter, f);
@@ -239,23 +195,27 @@ static void on_notice(const kl_diag *d, void *ud)
     cli_print_diag(d, "warning");
 }
 
-static void lint_buffer(lint_ctx *c, const char *shown, const char *data, size_t len,
-                        kl_doc_kind kind)
+static void lint_buffer(lint_ctx *c, kl_scanner *scanner, const kl_policy *pol,
+                        const kl_file_settings *fs, const char *shown, const char *name,
+                        const char *data, size_t len)
 {
+    const cli_opts *o = c->o;
     kl_scan_options so;
     memset(&so, 0, sizeof so);
     so.abi_version = KL_ABI_VERSION;
-    so.kind = kind;
-    so.policy = c->policy;
-    so.lint_quotes = c->o->lint_quotes;
-    so.speaker = c->o->speaker;
+    so.kind = o->kind_set ? o->kind : fs->kind_set ? fs->kind : kl_doc_kind_for_path(name);
+    so.policy = pol;
+    so.lint_quotes = o->lint_quotes || fs->quotes == 1;
+    so.speaker = o->speaker;
     so.path = shown;
     so.on_finding = on_finding;
     so.on_notice = on_notice;
     so.userdata = c;
+    c->fail_on = o->fail_on_set || !fs->fail_on_set ? o->fail_on : fs->fail_on;
+    c->fail_never = o->fail_on_set || !fs->fail_on_set ? o->fail_never : fs->fail_never;
     kl_reporter_begin_file(c->reporter, shown, data, len);
     kl_diag d;
-    if (kl_scan(c->scanner, &so, data, len, &d) != KL_OK) {
+    if (kl_scan(scanner, &so, data, len, &d) != KL_OK) {
         cli_print_diag(&d, "error");
         c->errors++;
     }
@@ -268,6 +228,18 @@ static void lint_path(const char *path, void *ud)
     const cli_opts *o = c->o;
     int is_stdin = strcmp(path, "-") == 0;
     const char *shown = is_stdin ? (o->stdin_filename ? o->stdin_filename : "<stdin>") : path;
+    const char *name = is_stdin ? o->stdin_filename : path;
+    cli_setup *u = cli_setup_for(c->setups, name);
+    if (cli_setup_failed(u)) {
+        c->errors++;
+        return;
+    }
+    kl_file_settings fs = {.quotes = -1};
+    kl_policy *pol = cli_policy_for(u, o, name, &fs);
+    if (!pol) {
+        c->errors++;
+        return;
+    }
     char *data;
     size_t len;
     kl_diag d;
@@ -276,12 +248,19 @@ static void lint_path(const char *path, void *ud)
             snprintf(d.file, sizeof d.file, "%s", o->stdin_filename);
         cli_print_diag(&d, "error");
         c->errors++;
-        return;
+    } else {
+        lint_buffer(c, cli_setup_scanner(u), pol, &fs, shown, name, data, len);
+        free(data);
     }
-    kl_doc_kind kind =
-        o->kind_set ? o->kind : kl_doc_kind_for_path(is_stdin ? o->stdin_filename : path);
-    lint_buffer(c, shown, data, len, kind);
-    free(data);
+    kl_policy_free(pol);
+}
+
+/* The configuration's ignore globs, for the walker. */
+static int skip_path(const char *path, int is_dir, void *ud)
+{
+    lint_ctx *c = ud;
+    cli_setup *u = cli_setup_for(c->setups, path);
+    return !cli_setup_failed(u) && cli_setup_ignores(u, path, is_dir);
 }
 
 static int use_color(int setting)
@@ -297,18 +276,15 @@ static int use_color(int setting)
     return isatty(STDOUT_FILENO);
 }
 
-static int lint(const cli_opts *o, const kl_rules *rules, const kl_policy *pol)
+static int lint(const cli_opts *o, cli_setups *setups)
 {
     lint_ctx c;
     memset(&c, 0, sizeof c);
     c.o = o;
-    c.policy = pol;
-    c.scanner = kl_scanner_new(rules);
+    c.setups = setups;
     c.reporter = kl_reporter_new(o->format, stdout, use_color(o->color));
-    if (!c.scanner || !c.reporter) {
+    if (!c.reporter) {
         fputs("kindlint: error: out of memory\n", stderr);
-        kl_scanner_free(c.scanner);
-        kl_reporter_free(c.reporter);
         return CLI_ERROR;
     }
     if (o->npaths == 0) {
@@ -318,13 +294,12 @@ static int lint(const cli_opts *o, const kl_rules *rules, const kl_policy *pol)
             if (strcmp(o->paths[i], "-") == 0)
                 lint_path("-", &c);
             else
-                c.errors += cli_walk(o->paths[i], o->verbose, lint_path, &c);
+                c.errors += cli_walk(o->paths[i], o->verbose, lint_path, skip_path, &c);
         }
     }
     if (!o->quiet)
         kl_reporter_finish(c.reporter);
     kl_reporter_free(c.reporter);
-    kl_scanner_free(c.scanner);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fputs("kindlint: error: cannot write to standard output\n", stderr);
         return CLI_ERROR;
@@ -342,37 +317,55 @@ int main(int argc, char **argv)
     }
     int modes = (o.list_rules != 0) + (o.explain != NULL) + (o.test_rules != 0) + (o.lsp != 0);
     if (modes > 1) {
-        fputs("kindlint: error: --list-rules, --explain, --test-rules and --lsp cannot be combined\n",
+        fputs("kindlint: error: --list-rules, --explain, --test-rules and --lsp cannot be "
+              "combined\n",
               stderr);
         cli_opts_free(&o);
         return CLI_ERROR;
     }
-    if (!o.test_rules && (o.list_rules || o.explain) && o.npaths) {
-        fputs("kindlint: error: --list-rules and --explain take no PATH\n", stderr);
+    if (!o.test_rules && modes && o.npaths) {
+        fputs("kindlint: error: --list-rules, --explain and --lsp take no PATH\n", stderr);
         cli_opts_free(&o);
         return CLI_ERROR;
     }
-    kl_rules *rules = load_rules(&o, o.test_rules ? o.paths : NULL, o.test_rules ? o.npaths : 0);
-    if (!rules) {
+    if (o.config_path && o.no_config) {
+        fputs("kindlint: error: --config and --no-config cannot be combined\n", stderr);
         cli_opts_free(&o);
         return CLI_ERROR;
     }
-    kl_policy *pol = make_policy(rules, &o);
-    if (!pol) {
-        rc = CLI_ERROR;
-    } else if (o.list_rules) {
-        rc = list_rules(rules, pol, o.verbose);
-    } else if (o.explain) {
-        rc = explain_rule(rules, o.explain);
-    } else if (o.test_rules) {
-        rc = test_rules(rules, o.quiet);
-    } else if (o.lsp) {
-        rc = cli_lsp(&o, rules, pol);
+    o.test_rules_paths = o.test_rules && o.npaths > 0;
+    cli_setups *setups = cli_setups_new(&o);
+    if (!setups) {
+        fputs("kindlint: error: out of memory\n", stderr);
+        cli_opts_free(&o);
+        return CLI_ERROR;
+    }
+    if (!modes) {
+        /* rules are loaded per configuration; a broken rule file or config
+         * is an error before anything is linted */
+        cli_setup *u = cli_setup_for(setups, o.npaths && strcmp(o.paths[0], "-") != 0
+                                                 ? o.paths[0]
+                                                 : o.stdin_filename);
+        rc = cli_setup_failed(u) ? CLI_ERROR : lint(&o, setups);
     } else {
-        rc = lint(&o, rules, pol);
+        /* the other modes use the configuration of the working directory */
+        cli_setup *u = cli_setup_for(setups, NULL);
+        kl_file_settings fs = {.quotes = -1};
+        kl_policy *pol = cli_setup_failed(u) ? NULL : cli_policy_for(u, &o, NULL, &fs);
+        const kl_rules *rules = pol ? cli_setup_rules(u) : NULL;
+        if (!pol)
+            rc = CLI_ERROR;
+        else if (o.list_rules)
+            rc = list_rules(rules, pol, o.verbose);
+        else if (o.explain)
+            rc = explain_rule(rules, o.explain);
+        else if (o.test_rules)
+            rc = test_rules(rules, o.quiet);
+        else
+            rc = cli_lsp(&o, rules, pol);
+        kl_policy_free(pol);
     }
-    kl_policy_free(pol);
-    kl_rules_free(rules);
+    cli_setups_free(setups);
     cli_opts_free(&o);
     return rc;
 }

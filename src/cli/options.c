@@ -26,6 +26,9 @@ static const char usage_text[] =
     "      --enable NAME        enable a rule id, pack, category or 'all'; repeatable\n"
     "      --disable NAME       disable a rule id, pack, category or 'all'; repeatable\n"
     "                           (--enable and --disable apply in the order given)\n"
+    "  -c, --config FILE        use this configuration instead of looking for\n"
+    "                           .kindlint.yml from each file's directory upwards\n"
+    "      --no-config          use no configuration file\n"
     "\n"
     "What to say:\n"
     "  -f, --format FORMAT      text (default), line, json, jsonl, sarif or github\n"
@@ -64,6 +67,7 @@ enum {
     OPT_LINT_QUOTES,
     OPT_LSP,
     OPT_SPEAKER,
+    OPT_NO_CONFIG,
 };
 
 static const struct option long_options[] = {
@@ -73,6 +77,8 @@ static const struct option long_options[] = {
     {"speaker", required_argument, NULL, OPT_SPEAKER},
     {"rules", required_argument, NULL, 'r'},
     {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES},
+    {"config", required_argument, NULL, 'c'},
+    {"no-config", no_argument, NULL, OPT_NO_CONFIG},
     {"enable", required_argument, NULL, OPT_ENABLE},
     {"disable", required_argument, NULL, OPT_DISABLE},
     {"format", required_argument, NULL, 'f'},
@@ -117,7 +123,7 @@ int cli_parse(int argc, char **argv, cli_opts *o)
     o->color = -1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":t:r:f:qvh", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":t:r:f:c:qvh", long_options, NULL)) != -1) {
         switch (c) {
         case 't':
             if (kl_doc_kind_parse(optarg, &o->kind) != 0)
@@ -126,6 +132,7 @@ int cli_parse(int argc, char **argv, cli_opts *o)
             o->kind_set = 1;
             break;
         case OPT_STDIN_FILENAME: o->stdin_filename = optarg; break;
+        case OPT_LINT_QUOTES: o->lint_quotes = 1; break;
         case 'r':
             if (push((void **)&o->rule_paths, &o->nrule_paths, sizeof(char *), &optarg) != 0)
                 return usage_error("%s", "out of memory");
@@ -153,6 +160,7 @@ int cli_parse(int argc, char **argv, cli_opts *o)
                 return usage_error("unknown --color '%s' (auto, always, never)", optarg);
             break;
         case OPT_FAIL_ON:
+            o->fail_on_set = 1;
             if (strcmp(optarg, "never") == 0) {
                 o->fail_never = 1;
             } else {
@@ -170,6 +178,8 @@ int cli_parse(int argc, char **argv, cli_opts *o)
         case OPT_TEST_RULES: o->test_rules = 1; break;
         case OPT_LSP: o->lsp = 1; break;
         case OPT_SPEAKER: o->speaker = optarg; break;
+        case 'c': o->config_path = optarg; break;
+        case OPT_NO_CONFIG: o->no_config = 1; break;
         case 'h': fputs(usage_text, stdout); return CLI_OK;
         case OPT_VERSION: printf("kindlint %s\n", kl_version()); return CLI_OK;
         case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);

@@ -1,0 +1,204 @@
+/*
+ * test_documents.c -- the kind readers (Markdown, commit, email, chat),
+ * sentence boundaries between blocks, directives and path globs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+#include <cmocka.h>
+
+static const char never_rule[] = ONE_RULE("\\byou\\s+never\\s+(?<act>[a-z]+)",
+                                         "    suggest: [\"I feel hurt when you don't {act}\"]\n");
+/* matches only when "never" and "listen" sit in one sentence */
+static const char across_rule[] = ONE_RULE("\\bnever\\W+listen\\b", "");
+
+static void assert_slices(const char *input, const found_list *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        assert_true(f->items[i].offset + f->items[i].length <= strlen(input));
+        assert_memory_equal(input + f->items[i].offset, f->items[i].text, f->items[i].length);
+    }
+}
+
+static void test_markdown_offsets_in_lists_tables_emphasis(void **state)
+{
+    (void)state;
+    kl_rules *r = rules_from(never_rule);
+    const char *md = "# Title\n"
+                     "\n"
+                     "- one: you never call\n"
+                     "  1. nested: you never write\n"
+                     "\n"
+                     "| a | b |\n"
+                     "|---|---|\n"
+                     "| x | you never ask |\n"
+                     "\n"
+                     "Some *emphasis*: you **never** smile, and `you never code`.\n";
+    found_list f;
+    assert_int_equal(scan_kind(r, KL_DOC_MARKDOWN, md, strlen(md), &f, NULL), KL_OK);
+    assert_int_equal(f.n, 4);
+    assert_string_equal(f.items[0].text, "you never call");
+    assert_int_equal(f.items[0].line, 3);
+    assert_int_equal(f.items[0].column, 8);
+    assert_string_equal(f.items[1].text, "you never write");
+    assert_int_equal(f.items[1].line, 4);
+    assert_int_equal(f.items[1].column, 14);
+    assert_string_equal(f.items[2].text, "you never ask");
+    assert_int_equal(f.items[2].line, 8);
+    assert_int_equal(f.items[2].column, 7);
+    /* emphasis markers are blank to the rules but inside the span */
+    assert_string_equal(f.items[3].text, "you **never** smile");
+    assert_string_equal(f.items[3].fix, "I feel hurt when you don't smile");
+    assert_slices(md, &f);
+    kl_rules_free(r);
+}
+
+static void test_markdown_skips_code_html_quotes_front_matter(void **state)
+{
+    (void)state;
+    kl_rules *r = rules_from(never_rule);
+    const char *md = "---\nsubject: you never call\n---\n"
+                     "```\nyou never build\n```\n"
+                     "    you never indent\n\n"
+                     "<div>you never render</div>\n\n"
+                     "> you never quote\n\n"
+                     "[a link](<https://x.org/you never call>) and [you never click](x.md)\n";
+    found_list f;
+    assert_int_equal(scan_kind(r, KL_DOC_MARKDOWN, md, strlen(md), &f, NULL), KL_OK);
+    assert_int_equal(f.n, 1);
+    assert_string_equal(f.items[0].text, "you never click");
+    assert_slices(md, &f);
+    kl_rules_free(r);
+}
+
+static void test_sentences_stop_at_blocks(void **state)
+{
+    (void)state;
+    kl_rules *r = rules_from(across_rule);
+    found_list f;
+    const char *joined = "You never\nlisten.\n"; /* one paragraph: one sentence */
+    assert_int_equal(scan_kind(r, KL_DOC_MARKDOWN, joined, strlen(joined), &f, NULL), KL_OK);
+    assert_int_equal(f.n, 1);
+    const char *blocks[] = {
+        "- you never\n- listen\n",              /* list items */
+        "| never | listen |\n|---|---|\n",      /* table cells */
+        "# you never\nlisten\n",                /* heading, then a paragraph */
+        "you never\n\nlisten\n",                /* paragraphs */
+        "> never\n\nlisten\n",                  /* a quote and a paragraph */
+    };
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
+        assert_int_equal(
+            scan_kind(r, KL_DOC_MARKDOWN, blocks[i], strlen(blocks[i]), &f, NULL), KL_OK);
+        if (f.n)
+            fail_msg("a sentence ran across a block boundary in: %s", blocks[i]);
+    }
+    kl_rules_free(r);
+}
+
+static void test_commit_comments_and_scissors(void **state)
+{
+    (void)state;
+    kl_rules *r = rules_from(never_rule);
+    const char *msg = "Subject\n\nyou never test\n# you never comment\n"
+                      "# ------------------------ >8 ------------------------\n"
+                      "+you never diff\n";
+    found_list f;
+    assert_int_equal(scan_kind(r, KL_DOC_COMMIT, msg, strlen(msg), &f, NULL), KL_OK);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.items[0].line, 3);
+    kl_rules_free(r);
+}
+
+static void test_email_parts(void **state)
+{
+    (void)state;
+    kl_rules *r = rules_from(never_rule);
+    const char *mail = "From: a@b.c\nSubject: you never header\n"
+                       "Content-Type: multipart/alternative; boundary=\"XX\"\n\n"
+                       "preamble you never see\n"
+                       "--XX\nContent-Type: text/plain\n\nyou never plain\n"
+                       "> you never quoted\n"
+                       "--XX\nContent-Type: text/html\n\n<p>you never html</p>\n"
+                       "--XX--\n";
+    found_list f;
+    assert_int_equal(scan_kind(r, KL_DOC_EMAIL, mail, strlen(mail), &f, NULL), KL_OK);
+    assert_int_equal(f.n, 1);
+    assert_string_equal(f.items[0].text, "you never plain");
+    kl_rules_free(r);
+}
+
+static void test_chat_speakers(void **state)
+{
+    (void)state;
+    kl_rules *r = rules_from(never_rule);
+    const char *chat = "Alex: you never call\n"
+                       "Sam Lee: well you never write\n"
+                       "and you never ask\n"
+                       "31.12.23, 9:04\xE2\x80\xAFPM - Alex: you never visit\n";
+    found_list f;
+    assert_int_equal(scan_kind(r, KL_DOC_CHAT, chat, strlen(chat), &f, NULL), KL_OK);
+    assert_int_equal(f.n, 4);
+    assert_string_equal(f.items[0].speaker, "Alex");
+    assert_string_equal(f.items[1].speaker, "Sam Lee");
+    assert_string_equal(f.items[2].speaker, "Sam Lee"); /* a continuation line */
+    assert_string_equal(f.items[3].speaker, "Alex");
+    assert_string_equal(f.items[3].text, "you never visit");
+    assert_slices(chat, &f);
+    kl_rules_free(r);
+}
+
+static void test_directive_ids_and_ranges(void **state)
+{
+    (void)state;
+    kl_rules *r = rules_from(never_rule);
+    const char *text = "kindlint-disable absolute\nyou never a\nkindlint-enable absolute\n"
+                       "you never b\nkindlint-disable-next-line r, other\nyou never c\n"
+                       "you never d\n";
+    found_list f;
+    assert_int_equal(scan_kind(r, KL_DOC_TEXT, text, strlen(text), &f, NULL), KL_OK);
+    assert_int_equal(f.n, 2);
+    assert_string_equal(f.items[0].text, "you never b");
+    assert_string_equal(f.items[1].text, "you never d");
+    kl_rules_free(r);
+}
+
+static void test_globs(void **state)
+{
+    (void)state;
+    assert_true(kl_glob_match("*.md", "a/b/c.md", 0));
+    assert_false(kl_glob_match("*.md", "a/b/c.txt", 0));
+    assert_true(kl_glob_match("docs/*.md", "docs/a.md", 0));
+    assert_false(kl_glob_match("docs/*.md", "x/docs/a.md", 0)); /* anchored */
+    assert_false(kl_glob_match("docs/*.md", "docs/sub/a.md", 0));
+    assert_true(kl_glob_match("docs/**/*.md", "docs/a.md", 0));
+    assert_true(kl_glob_match("docs/**/*.md", "docs/x/y/a.md", 0));
+    assert_true(kl_glob_match("**/drafts", "a/b/drafts", 1));
+    assert_true(kl_glob_match("build/", "x/build", 1));
+    assert_false(kl_glob_match("build/", "x/build", 0)); /* directories only */
+    assert_true(kl_glob_match("/top.txt", "top.txt", 0));
+    assert_false(kl_glob_match("/top.txt", "sub/top.txt", 0));
+    assert_true(kl_glob_match_path("vendor/", "vendor/lib/a.txt", 0));
+    assert_false(kl_glob_match_path("vendor/", "src/vendorx/a.txt", 0));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_markdown_offsets_in_lists_tables_emphasis),
+        cmocka_unit_test(test_markdown_skips_code_html_quotes_front_matter),
+        cmocka_unit_test(test_sentences_stop_at_blocks),
+        cmocka_unit_test(test_commit_comments_and_scissors),
+        cmocka_unit_test(test_email_parts),
+        cmocka_unit_test(test_chat_speakers),
+        cmocka_unit_test(test_directive_ids_and_ranges),
+        cmocka_unit_test(test_globs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
