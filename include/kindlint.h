@@ -249,9 +249,15 @@ typedef struct kl_finding {
     const char *base;
     size_t base_offset;
     size_t base_length; /**< bytes available at base */
+    unsigned flags;     /**< KL_FINDING_* */
     /** Internal: spans of the captures the rule's templates refer to. */
     kl_span captures[KL_MAX_TEMPLATE_CAPTURES];
 } kl_finding;
+
+/** The finding's span holds markup that is not linted (Markdown emphasis
+ *  markers, a link's destination): a rewrite of the span would drop it, so
+ *  --fix leaves such findings to the writer. */
+#define KL_FINDING_CROSSES_MARKUP 1u
 
 /** Pointer to the matched text (length f->length). */
 const char *kl_finding_text(const kl_finding *f);
@@ -350,6 +356,37 @@ void kl_reporter_end_file(kl_reporter *reporter);
 /** Ends the report (json: closes the document with its summary; text: a
  *  summary line). Call once. */
 void kl_reporter_finish(kl_reporter *reporter);
+
+/* ------------------------------------------------------------------------ */
+/* Fixing                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/** Apply suggestions that hold a [blank] too (the blank stays as text). */
+#define KL_FIX_BLANKS 1u
+
+typedef struct kl_fix_request {
+    unsigned flags;        /**< KL_FIX_* */
+    const char *diff_path; /**< non-NULL: also make a unified diff of this path */
+} kl_fix_request;
+
+typedef struct kl_fix_result {
+    char *text; /**< the fixed input (NUL-terminated; caller frees) */
+    size_t len;
+    char *diff; /**< the diff when asked ("" when nothing changed) */
+    size_t diff_len;
+    size_t applied; /**< findings fixed */
+} kl_fix_result;
+
+/** Scans input as kl_scan does and applies, in order, the first suggestion
+ *  of every finding, except when the finding overlaps one already fixed,
+ *  its rule has no suggestion, the suggestion holds a [blank] (without
+ *  KL_FIX_BLANKS) or the span crosses markup. opt->on_finding is called for
+ *  each finding left unfixed, so the caller can report it. Every byte
+ *  outside the fixed spans is copied unchanged. Free the result with
+ *  kl_fix_result_free(). */
+kl_status kl_fix(kl_scanner *scanner, const kl_scan_options *opt, const char *input, size_t len,
+                 const kl_fix_request *request, kl_fix_result *result, kl_diag *diag);
+void kl_fix_result_free(kl_fix_result *result);
 
 /* ------------------------------------------------------------------------ */
 /* Configuration (.kindlint.yml)                                              */

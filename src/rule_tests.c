@@ -7,6 +7,7 @@
  * clean). Each rule is tested alone, with a policy that enables only it, so
  * one rule's tests say nothing about another's.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,46 @@ static int on_finding(const kl_finding *f, void *ud)
     e->length = f->length;
     c->nedits++;
     return 0;
+}
+
+/* The first finding a fix run would apply (a suggestion with no blank). */
+typedef struct refix {
+    const kl_rule *rule;
+    int failed;
+} refix;
+
+static int on_refix(const kl_finding *f, void *ud)
+{
+    refix *c = ud;
+    if (c->rule || f->rule->nsuggest == 0 || (f->flags & KL_FINDING_CROSSES_MARKUP))
+        return 0;
+    char *s = NULL;
+    int blank = 0;
+    if (kl_finding_suggestion(f, 0, &s, NULL, &blank) != KL_OK) {
+        c->failed = 1;
+        return 1;
+    }
+    free(s);
+    if (!blank)
+        c->rule = f->rule;
+    return 0;
+}
+
+/* Is the fixed text fixed again by some rule of the set? Fixing must be
+ * idempotent: a rewrite that another rule rewrites again would make
+ * --fix change its own output. */
+static kl_status refixed_by(kl_scanner *sc, const char *text, const kl_rule **by)
+{
+    refix c = {0};
+    kl_scan_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.abi_version = KL_ABI_VERSION;
+    opt.on_finding = on_refix;
+    opt.userdata = &c;
+    kl_diag d;
+    kl_status st = kl_scan(sc, &opt, text, strlen(text), &d);
+    *by = c.rule;
+    return st != KL_OK ? st : c.failed ? KL_ERR_NOMEM : KL_OK;
 }
 
 static void collect_free(collect *c)
@@ -151,6 +192,7 @@ kl_status kl_rules_run_tests(const kl_rules *rules, kl_test_fn fn, void *userdat
                     goto out;
                 }
                 kl_test_result res = {.rule = r, .is_flag = is_flag, .text = ex->text};
+                char problem[256];
                 char *got = NULL;
                 if (is_flag) {
                     res.expected = ex->fix;
@@ -171,8 +213,20 @@ kl_status kl_rules_run_tests(const kl_rules *rules, kl_test_fn fn, void *userdat
                             }
                             got = kl_buf_detach(&out, NULL);
                             res.got = got;
-                            if (!got || strcmp(got, ex->fix) != 0)
+                            const kl_rule *by = NULL;
+                            if (!got || strcmp(got, ex->fix) != 0) {
                                 res.problem = "the fix differs";
+                            } else if ((st = refixed_by(sc, got, &by)) != KL_OK) {
+                                free(got);
+                                collect_free(&c);
+                                goto out;
+                            } else if (by) {
+                                snprintf(problem, sizeof problem,
+                                         "the fix is rewritten again by rule '%s', so --fix "
+                                         "would not be idempotent",
+                                         by->id);
+                                res.problem = problem;
+                            }
                         }
                     }
                 } else if (c.hits) {

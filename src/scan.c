@@ -413,6 +413,12 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
         f->sentence.offset = ss;
         f->sentence.length = slen;
         f->speaker = speaker_at(c->doc, f->offset);
+        for (size_t k = f->offset; k < f->offset + f->length; k++) {
+            if (c->doc->text[k] == KL_BLANK && !is_space((unsigned char)c->doc->input[k])) {
+                f->flags |= KL_FINDING_CROSSES_MARKUP;
+                break;
+            }
+        }
         f->base = c->doc->input;
         f->base_offset = 0;
         f->base_length = c->doc->len;

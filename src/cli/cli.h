@@ -38,6 +38,7 @@ typedef struct cli_opts {
     int no_config;
     int fail_on_set; /* --fail-on was given */
     int test_rules_paths; /* --test-rules with paths: only those packs */
+    int fix, diff, write, pass_through, fix_blanks, to_stdout;
     char **paths;
     size_t npaths;
 } cli_opts;
@@ -60,6 +61,13 @@ void cli_print_diag(const kl_diag *d, const char *level);
 typedef void (*cli_file_fn)(const char *path, void *ud);
 typedef int (*cli_skip_fn)(const char *path, int is_dir, void *ud);
 int cli_walk(const char *path, int verbose, cli_file_fn fn, cli_skip_fn skip, void *ud);
+
+/* write.c: replaces path's contents atomically, if the file is still as
+ * before (stat). Returns 0, or -1 with the reason in err. */
+struct stat;
+int cli_write_atomic(const char *path, const struct stat *before, const char *data, size_t len,
+                     char *err, size_t errlen);
+int cli_same_file_state(const struct stat *a, const struct stat *b);
 
 /* setup.c: configuration chains, their rule sets and per-file policies. */
 typedef struct cli_setups cli_setups;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -172,6 +173,7 @@ typedef struct lint_ctx {
     const cli_opts *o;
     cli_setups *setups;
     kl_reporter *reporter;
+    int report; /* findings are printed */
     int errors;
     int failing; /* findings at or above the fail-on level */
     /* the file being linted */
@@ -184,7 +186,7 @@ static int on_finding(const kl_finding *f, void *ud)
     lint_ctx *c = ud;
     if (!c->fail_never && f->severity >= c->fail_on)
         c->failing = 1;
-    if (!c->o->quiet)
+    if (c->report)
         kl_reporter_finding(c->reporter, f);
     return 0;
 }
@@ -195,9 +197,48 @@ static void on_notice(const kl_diag *d, void *ud)
     cli_print_diag(d, "warning");
 }
 
+static void put(const char *data, size_t len)
+{
+    if (len)
+        fwrite(data, 1, len, stdout);
+}
+
+/* --fix, --diff, --write: the library fixes; this says where it goes. */
+static void fix_buffer(lint_ctx *c, kl_scanner *scanner, const kl_scan_options *so,
+                       const char *path, const struct stat *before, const char *data, size_t len)
+{
+    const cli_opts *o = c->o;
+    kl_fix_request rq = {o->fix_blanks ? KL_FIX_BLANKS : 0u, o->diff ? so->path : NULL};
+    kl_fix_result res;
+    kl_diag d;
+    if (kl_fix(scanner, so, data, len, &rq, &res, &d) != KL_OK) {
+        cli_print_diag(&d, "error");
+        c->errors++;
+        if (o->fix)
+            put(data, len); /* a filter never eats the text it was given */
+        return;
+    }
+    if (o->fix) {
+        put(res.text, res.len);
+    } else if (o->diff) {
+        put(res.diff, res.diff_len);
+    } else if (res.applied) {
+        char err[512];
+        if (cli_write_atomic(path, before, res.text, res.len, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: error: %s\n", path, err);
+            c->errors++;
+        } else if (!o->quiet) {
+            fprintf(stderr, "kindlint: %s: fixed %zu finding%s\n", path, res.applied,
+                    res.applied == 1 ? "" : "s");
+        }
+    }
+    kl_fix_result_free(&res);
+}
+
 static void lint_buffer(lint_ctx *c, kl_scanner *scanner, const kl_policy *pol,
                         const kl_file_settings *fs, const char *shown, const char *name,
-                        const char *data, size_t len)
+                        const char *path, const struct stat *before, const char *data,
+                        size_t len)
 {
     const cli_opts *o = c->o;
     kl_scan_options so;
@@ -214,10 +255,16 @@ static void lint_buffer(lint_ctx *c, kl_scanner *scanner, const kl_policy *pol,
     c->fail_on = o->fail_on_set || !fs->fail_on_set ? o->fail_on : fs->fail_on;
     c->fail_never = o->fail_on_set || !fs->fail_on_set ? o->fail_never : fs->fail_never;
     kl_reporter_begin_file(c->reporter, shown, data, len);
-    kl_diag d;
-    if (kl_scan(scanner, &so, data, len, &d) != KL_OK) {
-        cli_print_diag(&d, "error");
-        c->errors++;
+    if (o->fix || o->diff || o->write) {
+        fix_buffer(c, scanner, &so, path, before, data, len);
+    } else {
+        if (o->pass_through)
+            put(data, len);
+        kl_diag d;
+        if (kl_scan(scanner, &so, data, len, &d) != KL_OK) {
+            cli_print_diag(&d, "error");
+            c->errors++;
+        }
     }
     kl_reporter_end_file(c->reporter);
 }
@@ -243,13 +290,22 @@ static void lint_path(const char *path, void *ud)
     char *data;
     size_t len;
     kl_diag d;
+    struct stat before, after;
+    memset(&before, 0, sizeof before);
+    if (o->write && stat(path, &before) != 0)
+        memset(&before, 0, sizeof before); /* the reader will say why */
     if (kl_read_file(path, 0, &data, &len, &d) != KL_OK) {
         if (is_stdin && o->stdin_filename)
             snprintf(d.file, sizeof d.file, "%s", o->stdin_filename);
         cli_print_diag(&d, "error");
         c->errors++;
+    } else if (o->write && (stat(path, &after) != 0 || !cli_same_file_state(&before, &after))) {
+        fprintf(stderr, "%s: error: changed on disk while it was being read; not written\n",
+                path);
+        c->errors++;
+        free(data);
     } else {
-        lint_buffer(c, cli_setup_scanner(u), pol, &fs, shown, name, data, len);
+        lint_buffer(c, cli_setup_scanner(u), pol, &fs, shown, name, path, &before, data, len);
         free(data);
     }
     kl_policy_free(pol);
@@ -282,7 +338,13 @@ static int lint(const cli_opts *o, cli_setups *setups)
     memset(&c, 0, sizeof c);
     c.o = o;
     c.setups = setups;
-    c.reporter = kl_reporter_new(o->format, stdout, use_color(o->color));
+    /* with --fix, --diff and --pass-through, standard output carries text;
+     * --fix is a filter whose stderr editors may fold into the buffer, so
+     * it reports nothing unless asked with -v */
+    int to_stderr = o->fix || o->diff || o->pass_through;
+    c.report = !o->quiet && (!o->fix || o->verbose);
+    c.reporter = kl_reporter_new(o->format, to_stderr ? stderr : stdout,
+                                 use_color(o->color) && !to_stderr);
     if (!c.reporter) {
         fputs("kindlint: error: out of memory\n", stderr);
         return CLI_ERROR;
@@ -297,7 +359,7 @@ static int lint(const cli_opts *o, cli_setups *setups)
                 c.errors += cli_walk(o->paths[i], o->verbose, lint_path, skip_path, &c);
         }
     }
-    if (!o->quiet)
+    if (c.report)
         kl_reporter_finish(c.reporter);
     kl_reporter_free(c.reporter);
     if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -330,6 +392,30 @@ int main(int argc, char **argv)
     }
     if (o.config_path && o.no_config) {
         fputs("kindlint: error: --config and --no-config cannot be combined\n", stderr);
+        cli_opts_free(&o);
+        return CLI_ERROR;
+    }
+    int fixes = o.fix + o.diff + o.write + o.pass_through;
+    const char *bad = NULL;
+    if (fixes > 1)
+        bad = "--fix, --diff, --write and --pass-through cannot be combined";
+    else if (fixes && modes)
+        bad = "--fix, --diff, --write and --pass-through only go with linting";
+    else if (o.fix && (o.npaths > 1 || (o.npaths == 1 && strcmp(o.paths[0], "-") != 0 &&
+                                        !o.to_stdout)))
+        bad = "--fix writes to standard output: give standard input, or one PATH with "
+              "--stdout; use --write to fix files in place or --diff to see the changes";
+    else if (o.write && o.npaths == 0)
+        bad = "--write needs the files to fix";
+    else if (o.to_stdout && !o.fix)
+        bad = "--stdout goes with --fix";
+    else if (o.fix_blanks && !(o.fix || o.diff || o.write))
+        bad = "--fix-blanks goes with --fix, --diff or --write";
+    for (size_t i = 0; o.write && !bad && i < o.npaths; i++)
+        if (strcmp(o.paths[i], "-") == 0)
+            bad = "--write cannot write to standard input; use --fix";
+    if (bad) {
+        fprintf(stderr, "kindlint: error: %s\n", bad);
         cli_opts_free(&o);
         return CLI_ERROR;
     }

@@ -38,6 +38,16 @@ static const char usage_text[] =
     "  -q, --quiet              print no findings; only the exit status tells\n"
     "  -v, --verbose            say more (skipped files, rule triggers)\n"
     "\n"
+    "What to change:\n"
+    "      --fix                write the text with the suggestions applied to standard\n"
+    "                           output (standard input, or one PATH with --stdout);\n"
+    "                           findings left unfixed only set the exit status\n"
+    "      --diff               print the fixes as a unified diff (patch -p0)\n"
+    "      --write              apply the fixes to the files in place (atomically)\n"
+    "      --fix-blanks         also apply suggestions with [blanks] to fill in\n"
+    "      --pass-through       copy the input unchanged to standard output and report\n"
+    "                           findings on standard error\n"
+    "\n"
     "About rules:\n"
     "      --list-rules         list the enabled rules\n"
     "      --explain ID         explain a rule, with an example\n"
@@ -68,6 +78,12 @@ enum {
     OPT_LSP,
     OPT_SPEAKER,
     OPT_NO_CONFIG,
+    OPT_FIX,
+    OPT_DIFF,
+    OPT_WRITE,
+    OPT_FIX_BLANKS,
+    OPT_PASS_THROUGH,
+    OPT_STDOUT,
 };
 
 static const struct option long_options[] = {
@@ -91,6 +107,12 @@ static const struct option long_options[] = {
     {"explain", required_argument, NULL, OPT_EXPLAIN},
     {"test-rules", no_argument, NULL, OPT_TEST_RULES},
     {"lsp", no_argument, NULL, OPT_LSP},
+    {"fix", no_argument, NULL, OPT_FIX},
+    {"diff", no_argument, NULL, OPT_DIFF},
+    {"write", no_argument, NULL, OPT_WRITE},
+    {"fix-blanks", no_argument, NULL, OPT_FIX_BLANKS},
+    {"pass-through", no_argument, NULL, OPT_PASS_THROUGH},
+    {"stdout", no_argument, NULL, OPT_STDOUT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -177,6 +199,12 @@ int cli_parse(int argc, char **argv, cli_opts *o)
         case OPT_EXPLAIN: o->explain = optarg; break;
         case OPT_TEST_RULES: o->test_rules = 1; break;
         case OPT_LSP: o->lsp = 1; break;
+        case OPT_FIX: o->fix = 1; break;
+        case OPT_DIFF: o->diff = 1; break;
+        case OPT_WRITE: o->write = 1; break;
+        case OPT_FIX_BLANKS: o->fix_blanks = 1; break;
+        case OPT_PASS_THROUGH: o->pass_through = 1; break;
+        case OPT_STDOUT: o->to_stdout = 1; break;
         case OPT_SPEAKER: o->speaker = optarg; break;
         case 'c': o->config_path = optarg; break;
         case OPT_NO_CONFIG: o->no_config = 1; break;
