@@ -411,6 +411,9 @@ int main(int argc, char **argv)
         bad = "--stdout goes with --fix";
     else if (o.fix_blanks && !(o.fix || o.diff || o.write))
         bad = "--fix-blanks goes with --fix, --diff or --write";
+    struct stat pst;
+    if (!bad && o.fix && o.npaths == 1 && stat(o.paths[0], &pst) == 0 && S_ISDIR(pst.st_mode))
+        bad = "--fix --stdout takes one file, not a directory; use --write or --diff";
     for (size_t i = 0; o.write && !bad && i < o.npaths; i++)
         if (strcmp(o.paths[i], "-") == 0)
             bad = "--write cannot write to standard input; use --fix";
