@@ -259,6 +259,14 @@ typedef struct kl_finding {
  *  --fix leaves such findings to the writer. */
 #define KL_FINDING_CROSSES_MARKUP 1u
 
+/** Length of a fingerprint in hex digits. */
+#define KL_FINGERPRINT_LEN 16
+
+/** A fingerprint of the finding that does not depend on where it is: its
+ *  rule, its text and its sentence, white space folded. Same on every run
+ *  and machine (baselines, SARIF partialFingerprints). */
+void kl_finding_fingerprint(const kl_finding *f, char out[KL_FINGERPRINT_LEN + 1]);
+
 /** Pointer to the matched text (length f->length). */
 const char *kl_finding_text(const kl_finding *f);
 

@@ -39,6 +39,7 @@ typedef struct cli_opts {
     int fail_on_set; /* --fail-on was given */
     int test_rules_paths; /* --test-rules with paths: only those packs */
     int fix, diff, write, pass_through, fix_blanks, to_stdout;
+    const char *baseline, *write_baseline, *diff_base;
     char **paths;
     size_t npaths;
 } cli_opts;
@@ -68,6 +69,30 @@ struct stat;
 int cli_write_atomic(const char *path, const struct stat *before, const char *data, size_t len,
                      char *err, size_t errlen);
 int cli_same_file_state(const struct stat *a, const struct stat *b);
+
+/* baseline.c: findings recorded by path, rule and fingerprint. */
+typedef struct cli_baseline cli_baseline;
+cli_baseline *cli_baseline_new(void);
+cli_baseline *cli_baseline_load(const char *path); /* errors printed; NULL */
+void cli_baseline_free(cli_baseline *b);
+int cli_baseline_add(cli_baseline *b, const char *path, const char *rule, const char *fp,
+                     const char *text, size_t tlen);
+/* 1 when the baseline excuses this finding (and uses up one excuse). */
+int cli_baseline_take(cli_baseline *b, const char *path, const char *rule, const char *fp);
+int cli_baseline_write(cli_baseline *b, const char *path);
+
+/* git.c: the lines of a file added or changed since a git revision. */
+typedef struct cli_range {
+    unsigned first, last;
+} cli_range;
+typedef struct cli_lines {
+    int all; /* the whole file counts (new, or not in git) */
+    cli_range *ranges;
+    size_t n;
+} cli_lines;
+int cli_changed_lines(const char *path, const char *ref, cli_lines *lines);
+int cli_lines_touch(const cli_lines *lines, unsigned first, unsigned last);
+void cli_lines_free(cli_lines *lines);
 
 /* setup.c: configuration chains, their rule sets and per-file policies. */
 typedef struct cli_setups cli_setups;

@@ -176,14 +176,32 @@ typedef struct lint_ctx {
     int report; /* findings are printed */
     int errors;
     int failing; /* findings at or above the fail-on level */
+    cli_baseline *baseline; /* --baseline: findings to leave out */
+    cli_baseline *record;   /* --write-baseline: every finding */
     /* the file being linted */
+    const char *shown;
     kl_severity fail_on;
     int fail_never;
+    cli_lines changed; /* --diff-base */
 } lint_ctx;
 
 static int on_finding(const kl_finding *f, void *ud)
 {
     lint_ctx *c = ud;
+    if (c->o->diff_base && !cli_lines_touch(&c->changed, f->line, f->end_line))
+        return 0;
+    if (c->baseline || c->record) {
+        char fp[KL_FINGERPRINT_LEN + 1];
+        kl_finding_fingerprint(f, fp);
+        if (c->record && cli_baseline_add(c->record, c->shown, kl_rule_id(f->rule), fp,
+                                          kl_finding_text(f), f->length) != 0) {
+            fputs("kindlint: error: out of memory\n", stderr);
+            c->errors++;
+            return 1;
+        }
+        if (c->baseline && cli_baseline_take(c->baseline, c->shown, kl_rule_id(f->rule), fp))
+            return 0;
+    }
     if (!c->fail_never && f->severity >= c->fail_on)
         c->failing = 1;
     if (c->report)
@@ -252,6 +270,7 @@ static void lint_buffer(lint_ctx *c, kl_scanner *scanner, const kl_policy *pol,
     so.on_finding = on_finding;
     so.on_notice = on_notice;
     so.userdata = c;
+    c->shown = shown;
     c->fail_on = o->fail_on_set || !fs->fail_on_set ? o->fail_on : fs->fail_on;
     c->fail_never = o->fail_on_set || !fs->fail_on_set ? o->fail_never : fs->fail_never;
     kl_reporter_begin_file(c->reporter, shown, data, len);
@@ -304,8 +323,16 @@ static void lint_path(const char *path, void *ud)
                 path);
         c->errors++;
         free(data);
+    } else if (o->diff_base && !is_stdin && cli_changed_lines(path, o->diff_base, &c->changed)) {
+        fprintf(stderr, "%s: error: git diff against '%s' failed (is it a revision?)\n", path,
+                o->diff_base);
+        c->errors++;
+        free(data);
     } else {
+        if (o->diff_base && is_stdin)
+            c->changed.all = 1;
         lint_buffer(c, cli_setup_scanner(u), pol, &fs, shown, name, path, &before, data, len);
+        cli_lines_free(&c->changed);
         free(data);
     }
     kl_policy_free(pol);
@@ -338,6 +365,13 @@ static int lint(const cli_opts *o, cli_setups *setups)
     memset(&c, 0, sizeof c);
     c.o = o;
     c.setups = setups;
+    if (o->baseline && !(c.baseline = cli_baseline_load(o->baseline)))
+        return CLI_ERROR;
+    if (o->write_baseline && !(c.record = cli_baseline_new())) {
+        cli_baseline_free(c.baseline);
+        fputs("kindlint: error: out of memory\n", stderr);
+        return CLI_ERROR;
+    }
     /* with --fix, --diff and --pass-through, standard output carries text;
      * --fix is a filter whose stderr editors may fold into the buffer, so
      * it reports nothing unless asked with -v */
@@ -347,6 +381,8 @@ static int lint(const cli_opts *o, cli_setups *setups)
                                  use_color(o->color) && !to_stderr);
     if (!c.reporter) {
         fputs("kindlint: error: out of memory\n", stderr);
+        cli_baseline_free(c.record);
+        cli_baseline_free(c.baseline);
         return CLI_ERROR;
     }
     if (o->npaths == 0) {
@@ -362,6 +398,10 @@ static int lint(const cli_opts *o, cli_setups *setups)
     if (c.report)
         kl_reporter_finish(c.reporter);
     kl_reporter_free(c.reporter);
+    if (c.record && cli_baseline_write(c.record, o->write_baseline) != 0)
+        c.errors++;
+    cli_baseline_free(c.record);
+    cli_baseline_free(c.baseline);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fputs("kindlint: error: cannot write to standard output\n", stderr);
         return CLI_ERROR;

@@ -18,6 +18,8 @@ static const char usage_text[] =
     "      --stdin-filename NAME  name standard input for messages and its kind\n"
     "      --speaker NAME       chat: lint only NAME's messages\n"
     "      --lint-quotes        lint quoted speech too (skipped by default)\n"
+    "      --diff-base REF      only lines added or changed since git REF (files\n"
+    "                           outside git are linted whole)\n"
     "\n"
     "Which rules:\n"
     "  -r, --rules PATH         add the rule packs in PATH (a .yml file or a directory);\n"
@@ -29,6 +31,8 @@ static const char usage_text[] =
     "  -c, --config FILE        use this configuration instead of looking for\n"
     "                           .kindlint.yml from each file's directory upwards\n"
     "      --no-config          use no configuration file\n"
+    "      --baseline FILE      do not report findings recorded in FILE\n"
+    "      --write-baseline FILE  record this run's findings in FILE\n"
     "\n"
     "What to say:\n"
     "  -f, --format FORMAT      text (default), line, json, jsonl, sarif or github\n"
@@ -84,6 +88,9 @@ enum {
     OPT_FIX_BLANKS,
     OPT_PASS_THROUGH,
     OPT_STDOUT,
+    OPT_BASELINE,
+    OPT_WRITE_BASELINE,
+    OPT_DIFF_BASE,
 };
 
 static const struct option long_options[] = {
@@ -113,6 +120,9 @@ static const struct option long_options[] = {
     {"fix-blanks", no_argument, NULL, OPT_FIX_BLANKS},
     {"pass-through", no_argument, NULL, OPT_PASS_THROUGH},
     {"stdout", no_argument, NULL, OPT_STDOUT},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
+    {"write-baseline", required_argument, NULL, OPT_WRITE_BASELINE},
+    {"diff-base", required_argument, NULL, OPT_DIFF_BASE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -205,6 +215,9 @@ int cli_parse(int argc, char **argv, cli_opts *o)
         case OPT_FIX_BLANKS: o->fix_blanks = 1; break;
         case OPT_PASS_THROUGH: o->pass_through = 1; break;
         case OPT_STDOUT: o->to_stdout = 1; break;
+        case OPT_BASELINE: o->baseline = optarg; break;
+        case OPT_WRITE_BASELINE: o->write_baseline = optarg; break;
+        case OPT_DIFF_BASE: o->diff_base = optarg; break;
         case OPT_SPEAKER: o->speaker = optarg; break;
         case 'c': o->config_path = optarg; break;
         case OPT_NO_CONFIG: o->no_config = 1; break;
