@@ -365,6 +365,22 @@ void kl_reporter_end_file(kl_reporter *reporter);
  *  summary line). Call once. */
 void kl_reporter_finish(kl_reporter *reporter);
 
+/** A stream: input fed in pieces of any size and scanned in windows that
+ *  end at a paragraph or line break, so memory stays flat whatever the
+ *  input's size and findings come before the input ends. For the kinds
+ *  text and chat (Markdown, commit messages and email need the whole
+ *  document: use kl_scan). Findings carry offsets into the whole input;
+ *  their text is readable (through base) only during the callback. */
+typedef struct kl_stream kl_stream; /* opaque */
+
+/** Caller frees with kl_stream_free(). The scanner and options (copied;
+ *  the pointers in them are borrowed) must outlive the stream. */
+kl_stream *kl_stream_new(kl_scanner *scanner, const kl_scan_options *opt);
+kl_status kl_stream_feed(kl_stream *stream, const char *data, size_t len, kl_diag *diag);
+/** Scans what is left. Call once, after the last feed. */
+kl_status kl_stream_finish(kl_stream *stream, kl_diag *diag);
+void kl_stream_free(kl_stream *stream);
+
 /* ------------------------------------------------------------------------ */
 /* Fixing                                                                     */
 /* ------------------------------------------------------------------------ */

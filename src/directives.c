@@ -119,7 +119,7 @@ static int push_region(kl_region **arr, size_t *n, size_t *cap, size_t start, si
         *arr = p;
         *cap = c;
     }
-    (*arr)[(*n)++] = (kl_region){start, end, id};
+    (*arr)[(*n)++] = (kl_region){start, end, id, 0};
     return 0;
 }
 
@@ -129,6 +129,15 @@ kl_status kl_directives_resolve(kl_doc *doc)
     size_t len = doc->len, cap = 0;
     /* disables still open: indexes into doc->regions, end not yet known */
     size_t *open = NULL, nopen = 0;
+    if (doc->ninherit) {
+        if (!(open = malloc(doc->ninherit * sizeof *open)))
+            return KL_ERR_NOMEM;
+        for (size_t i = 0; i < doc->ninherit; i++) {
+            open[nopen++] = doc->nregions;
+            if (push_region(&doc->regions, &doc->nregions, &cap, 0, len, doc->inherit[i]) != 0)
+                goto oom;
+        }
+    }
     for (size_t k = 0; k < doc->ndirs; k++) {
         const kl_directive *d = &doc->dirs[k];
         size_t le = d->line_end < len ? d->line_end : len;
@@ -168,6 +177,7 @@ kl_status kl_directives_resolve(kl_doc *doc)
                     match = r->id && strcmp(r->id, d->ids[i]) == 0;
                 if (match) {
                     r->end = d->offset;
+                    r->open = 0;
                     open[j] = open[--nopen];
                 } else {
                     j++;
@@ -175,6 +185,8 @@ kl_status kl_directives_resolve(kl_doc *doc)
             }
         }
     }
+    for (size_t j = 0; j < nopen; j++)
+        doc->regions[open[j]].open = 1;
     free(open);
     return KL_OK;
 oom:

@@ -434,6 +434,12 @@ static int turn_prefix(const char *s, size_t a, size_t b, size_t *na, size_t *nb
     return 1;
 }
 
+int kl_chat_turn_line(const char *s, size_t a, size_t b)
+{
+    size_t na, nb, msg;
+    return turn_prefix(s, a, b, &na, &nb, &msg) == 1;
+}
+
 static int push_turn(kl_doc *doc, size_t start, size_t end, size_t na, size_t nb)
 {
     if (doc->nturns == doc->turns_cap) {

@@ -129,18 +129,27 @@ static kl_status mark_invalid(kl_doc *doc, kl_diag *diag)
 kl_status kl_doc_open(kl_doc *doc, const kl_scan_options *opt, const char *input, size_t len,
                       kl_diag *diag)
 {
+    return kl_doc_open_window(doc, opt, input, len, 1, NULL, 0, diag);
+}
+
+kl_status kl_doc_open_window(kl_doc *doc, const kl_scan_options *opt, const char *input,
+                             size_t len, int first, const char *const *inherit, size_t ninherit,
+                             kl_diag *diag)
+{
     memset(doc, 0, sizeof *doc);
+    doc->inherit = inherit;
+    doc->ninherit = ninherit;
     doc->input = input;
     doc->text = input;
     doc->len = len;
     const unsigned char *s = (const unsigned char *)input;
-    if (looks_like_utf16(s, len)) {
+    if (first && looks_like_utf16(s, len)) {
         kl_diag_set(diag, KL_ERR_INPUT, opt->path, 0, 0, NULL,
                     "the input looks like UTF-16, not UTF-8; convert it first (for example "
                     "with iconv -f UTF-16 -t UTF-8)");
         return KL_ERR_INPUT;
     }
-    if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
+    if (first && len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
         doc->start = 3; /* UTF-8 byte order mark */
     kl_status st = opt->kind == KL_DOC_MARKDOWN ? kl_doc_read_markdown(doc, opt, diag)
                                                 : kl_doc_read_lines(doc, opt, diag);

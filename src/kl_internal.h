@@ -46,6 +46,9 @@
  * at a space, so that each regex runs on a bounded subject. A match that
  * would straddle the cut is not reported. */
 #define KL_MAX_SENTENCE 8192u
+/* Streams are scanned in windows of at most this many bytes, cut at a
+ * paragraph or line break (scan.c), so memory stays flat on any input. */
+#define KL_STREAM_WINDOW (1024u * 1024u)
 
 /* Bytes in the match buffer that the document stage writes: a hard
  * boundary no sentence or match crosses (invalid UTF-8, NUL, a block or
@@ -302,6 +305,7 @@ typedef struct kl_directive {
 typedef struct kl_region {
     size_t start, end;
     const char *id; /* NULL: every rule; points into a kl_directive */
+    int open;       /* a disable not yet enabled again (end is the input's end) */
 } kl_region;
 
 typedef struct kl_doc {
@@ -317,10 +321,20 @@ typedef struct kl_doc {
     size_t ndirs, dirs_cap;
     kl_region *regions;
     size_t nregions;
+    const char *const *inherit; /* disables open before this window */
+    size_t ninherit;
 } kl_doc;
 
 kl_status kl_doc_open(kl_doc *doc, const kl_scan_options *opt, const char *input, size_t len,
                       kl_diag *diag);
+/* The same for a window of a stream: first says it starts the input (a
+ * BOM may be there); inherit lists disables still open before it (an
+ * entry NULL: every rule). */
+kl_status kl_doc_open_window(kl_doc *doc, const kl_scan_options *opt, const char *input,
+                             size_t len, int first, const char *const *inherit, size_t ninherit,
+                             kl_diag *diag);
+/* doc_lines.c: does the line s[a, b) start a chat turn? */
+int kl_chat_turn_line(const char *s, size_t a, size_t b);
 void kl_doc_close(kl_doc *doc);
 /* Writable match buffer, copied from the input on first use (NULL on OOM). */
 char *kl_doc_mutable(kl_doc *doc);

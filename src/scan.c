@@ -224,6 +224,7 @@ typedef struct scan_ctx {
     kl_scanner *sc;
     const kl_scan_options *opt;
     kl_doc *doc;
+    size_t base; /* offset of doc->input[0] in the whole input */
     kl_cursor cursor;
     int stop;
 } scan_ctx;
@@ -420,7 +421,7 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
             }
         }
         f->base = c->doc->input;
-        f->base_offset = 0;
+        f->base_offset = c->base;
         f->base_length = c->doc->len;
         kl_cursor_advance(&c->cursor, c->doc->input, c->doc->len, f->offset);
         f->line = c->cursor.line;
@@ -431,6 +432,14 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
         f->end_line = end.line;
         f->end_column = end.col;
         f->end_column_utf16 = end.col16;
+        /* offsets into the whole input from here on */
+        f->offset += c->base;
+        f->sentence.offset += c->base;
+        if (f->speaker.length)
+            f->speaker.offset += c->base;
+        for (size_t k = 0; k < KL_MAX_TEMPLATE_CAPTURES; k++)
+            if (f->captures[k].offset != (size_t)-1)
+                f->captures[k].offset += c->base;
         if (c->opt->on_finding && c->opt->on_finding(f, c->opt->userdata))
             c->stop = 1;
     }
@@ -471,35 +480,37 @@ static void check_directives(scan_ctx *c)
     kl_cursor_init(&c->cursor);
 }
 
-kl_status kl_scan(kl_scanner *sc, const kl_scan_options *opt, const char *input, size_t len,
-                  kl_diag *diag)
+/* One window of input: the whole of it for kl_scan, or a stretch of a
+ * stream that ends at a paragraph or line break. base is the offset of
+ * input[0] in the whole input; cursor holds the line and column at
+ * input[0] and is left at input[len]. */
+typedef struct window {
+    const char *input;
+    size_t len;
+    size_t base;
+    kl_cursor *cursor;
+    const char *const *inherit; /* disables still open from before */
+    size_t ninherit;
+    int first; /* the start of the input (a BOM may be there) */
+    int speaker_seen;
+    kl_doc *keep; /* when set, the document is handed back open */
+} window;
+
+static kl_status scan_window(kl_scanner *sc, const kl_scan_options *opt, window *w,
+                             kl_diag *diag)
 {
-    kl_diag_clear(diag);
-    if (!sc || !opt || opt->abi_version != KL_ABI_VERSION || (!input && len)) {
-        kl_diag_set(diag, KL_ERR_USAGE, opt ? opt->path : NULL, 0, 0, NULL,
-                    "kl_scan: bad arguments (scanner, options with abi_version, input)");
-        return KL_ERR_USAGE;
-    }
-    if (!input)
-        input = "";
     kl_doc doc;
-    kl_status st = kl_doc_open(&doc, opt, input, len, diag);
+    kl_status st = kl_doc_open_window(&doc, opt, w->input, w->len, w->first, w->inherit,
+                                      w->ninherit, diag);
     if (st != KL_OK)
         return st;
-    scan_ctx c = {.sc = sc, .opt = opt, .doc = &doc};
-    kl_cursor_init(&c.cursor);
+    w->speaker_seen = doc.speaker_seen;
+    scan_ctx c = {.sc = sc, .opt = opt, .doc = &doc, .base = w->base};
+    c.cursor = *w->cursor;
     check_directives(&c);
-    if (opt->kind == KL_DOC_CHAT && opt->speaker && opt->speaker[0] && !doc.speaker_seen &&
-        opt->on_notice) {
-        kl_diag d;
-        kl_diag_set(&d, KL_OK, opt->path, 0, 0, NULL, "no messages from speaker '%s'",
-                    opt->speaker);
-        opt->on_notice(&d, opt->userdata);
-    }
-
-    memset(sc->limited, 0, sc->rules->count);
+    c.cursor = *w->cursor;
     const unsigned char *text = (const unsigned char *)doc.text;
-    size_t pos = doc.start, ss, se, keep_from = 0;
+    size_t len = w->len, pos = doc.start, ss, se, keep_from = 0;
     int forced;
     while (!c.stop && next_sentence(text, len, &pos, &ss, &se, &forced)) {
         size_t back = pos;
@@ -518,6 +529,262 @@ kl_status kl_scan(kl_scanner *sc, const kl_scan_options *opt, const char *input,
         if (forced)
             pos = back;
     }
-    kl_doc_close(&doc);
+    kl_cursor_advance(&c.cursor, w->input, w->len, w->len);
+    *w->cursor = c.cursor;
+    if (w->keep && st == KL_OK)
+        *w->keep = doc;
+    else
+        kl_doc_close(&doc);
+    return c.stop && st == KL_OK ? KL_OK : st;
+}
+
+static void speaker_notice(const kl_scan_options *opt)
+{
+    if (opt->kind == KL_DOC_CHAT && opt->speaker && opt->speaker[0] && opt->on_notice) {
+        kl_diag d;
+        kl_diag_set(&d, KL_OK, opt->path, 0, 0, NULL, "no messages from speaker '%s'",
+                    opt->speaker);
+        opt->on_notice(&d, opt->userdata);
+    }
+}
+
+static int bad_args(kl_scanner *sc, const kl_scan_options *opt, kl_diag *diag)
+{
+    if (sc && opt && opt->abi_version == KL_ABI_VERSION)
+        return 0;
+    kl_diag_set(diag, KL_ERR_USAGE, opt ? opt->path : NULL, 0, 0, NULL,
+                "kl_scan: bad arguments (scanner, options with abi_version, input)");
+    return 1;
+}
+
+kl_status kl_scan(kl_scanner *sc, const kl_scan_options *opt, const char *input, size_t len,
+                  kl_diag *diag)
+{
+    kl_diag_clear(diag);
+    if (bad_args(sc, opt, diag) || (!input && len)) {
+        if (diag->code == KL_OK)
+            kl_diag_set(diag, KL_ERR_USAGE, opt->path, 0, 0, NULL, "kl_scan: input is NULL");
+        return KL_ERR_USAGE;
+    }
+    kl_cursor cur;
+    kl_cursor_init(&cur);
+    memset(sc->limited, 0, sc->rules->count);
+    window w = {.input = input ? input : "", .len = len, .cursor = &cur, .first = 1};
+    kl_status st = scan_window(sc, opt, &w, diag);
+    if (st == KL_OK && !w.speaker_seen)
+        speaker_notice(opt);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Streams                                                                   */
+/* ------------------------------------------------------------------------ */
+
+struct kl_stream {
+    kl_scanner *sc;
+    kl_scan_options opt;
+    char *buf;
+    size_t len, cap;
+    size_t base; /* offset of buf[0] in the whole input */
+    kl_cursor cursor;
+    char **inherit; /* disables open at the end of the last window */
+    size_t ninherit;
+    int speaker_seen;
+    int failed;
+};
+
+kl_stream *kl_stream_new(kl_scanner *sc, const kl_scan_options *opt)
+{
+    if (!sc || !opt || opt->abi_version != KL_ABI_VERSION)
+        return NULL;
+    kl_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->sc = sc;
+    s->opt = *opt;
+    kl_cursor_init(&s->cursor);
+    memset(sc->limited, 0, sc->rules->count);
+    return s;
+}
+
+static void free_inherit(kl_stream *s)
+{
+    for (size_t i = 0; i < s->ninherit; i++)
+        free(s->inherit[i]);
+    free(s->inherit);
+    s->inherit = NULL;
+    s->ninherit = 0;
+}
+
+void kl_stream_free(kl_stream *s)
+{
+    if (!s)
+        return;
+    free_inherit(s);
+    free(s->buf);
+    free(s);
+}
+
+static int line_ends_sentence(const char *b, size_t ls, size_t le)
+{
+    while (le > ls && (b[le - 1] == ' ' || b[le - 1] == '\t' || b[le - 1] == '\r'))
+        le--;
+    while (le > ls && strchr("\"')]*_", b[le - 1]))
+        le--;
+    if (le > ls && (b[le - 1] == '.' || b[le - 1] == '!' || b[le - 1] == '?'))
+        return 1;
+    if (le >= ls + 3 && memcmp(b + le - 3, "\xE2\x80\xA6", 3) == 0)
+        return 1;
+    return 0;
+}
+
+/* Where to end a window of a stream: after the last blank line; else at
+ * the start of a line after one that ends a sentence; else (chat) at the
+ * start of the last turn; else after the last line break; else after the
+ * last white space; else at a character boundary. Looks only in the
+ * second half of the buffer, so every window moves on by half of it. */
+static size_t window_cut(const kl_stream *s)
+{
+    const char *b = s->buf;
+    size_t len = s->len, lo = len / 2;
+    size_t last_nl = 0, sent = 0, turn = 0, space = 0;
+    for (size_t i = len; i-- > lo;) {
+        if (b[i] == '\n') {
+            if (!last_nl)
+                last_nl = i + 1;
+            /* a blank line: only spaces between this and the next \n */
+            size_t j = i + 1;
+            while (j < len && (b[j] == ' ' || b[j] == '\t' || b[j] == '\r'))
+                j++;
+            if (j < len && b[j] == '\n')
+                return j + 1;
+            if (!sent || !turn) {
+                size_t ls = i;
+                while (ls > 0 && b[ls - 1] != '\n')
+                    ls--;
+                if (!sent && line_ends_sentence(b, ls, i))
+                    sent = i + 1;
+                if (!turn && s->opt.kind == KL_DOC_CHAT && i + 1 < len) {
+                    size_t le = i + 1;
+                    while (le < len && b[le] != '\n')
+                        le++;
+                    if (kl_chat_turn_line(b, i + 1, le))
+                        turn = i + 1;
+                }
+            }
+        } else if (!space && (b[i] == ' ' || b[i] == '\t')) {
+            space = i + 1;
+        }
+    }
+    if (s->opt.kind == KL_DOC_CHAT && turn)
+        return turn;
+    if (sent)
+        return sent;
+    if (last_nl)
+        return last_nl;
+    if (space)
+        return space;
+    size_t cut = len;
+    while (cut > lo && ((unsigned char)b[cut] & 0xC0) == 0x80)
+        cut--;
+    return cut;
+}
+
+/* Scans buf[0, n) as a window and keeps the rest for the next one. */
+static kl_status stream_window(kl_stream *s, size_t n, int final, kl_diag *diag)
+{
+    kl_doc doc;
+    memset(&doc, 0, sizeof doc);
+    window w = {.input = s->buf,
+                .len = n,
+                .base = s->base,
+                .cursor = &s->cursor,
+                .inherit = (const char *const *)s->inherit,
+                .ninherit = s->ninherit,
+                .first = s->base == 0,
+                .keep = final ? NULL : &doc};
+    kl_status st = scan_window(s->sc, &s->opt, &w, diag);
+    s->speaker_seen |= w.speaker_seen;
+    if (st != KL_OK)
+        return st;
+    if (!final) {
+        /* carry the disables still open into the next window */
+        free_inherit(s);
+        for (size_t i = 0; i < doc.nregions; i++) {
+            if (!doc.regions[i].open)
+                continue;
+            char **p = realloc(s->inherit, (s->ninherit + 1) * sizeof *p);
+            if (!p) {
+                st = KL_ERR_NOMEM;
+                break;
+            }
+            s->inherit = p;
+            s->inherit[s->ninherit] = doc.regions[i].id ? strdup(doc.regions[i].id) : NULL;
+            if (doc.regions[i].id && !s->inherit[s->ninherit]) {
+                st = KL_ERR_NOMEM;
+                break;
+            }
+            s->ninherit++;
+        }
+        kl_doc_close(&doc);
+        if (st != KL_OK) {
+            kl_diag_set(diag, st, s->opt.path, 0, 0, NULL, "out of memory");
+            return st;
+        }
+    }
+    memmove(s->buf, s->buf + n, s->len - n);
+    s->len -= n;
+    s->base += n;
+    /* the cursor counts from the new buf[0] */
+    s->cursor.pos = 0;
+    return KL_OK;
+}
+
+kl_status kl_stream_feed(kl_stream *s, const char *data, size_t len, kl_diag *diag)
+{
+    kl_diag_clear(diag);
+    if (s->failed) {
+        kl_diag_set(diag, KL_ERR_USAGE, s->opt.path, 0, 0, NULL, "the stream failed before");
+        return KL_ERR_USAGE;
+    }
+    while (len > 0) {
+        size_t room = KL_STREAM_WINDOW - s->len;
+        size_t take = len < room ? len : room;
+        if (s->cap < KL_STREAM_WINDOW) {
+            char *p = realloc(s->buf, KL_STREAM_WINDOW);
+            if (!p) {
+                s->failed = 1;
+                kl_diag_set(diag, KL_ERR_NOMEM, s->opt.path, 0, 0, NULL, "out of memory");
+                return KL_ERR_NOMEM;
+            }
+            s->buf = p;
+            s->cap = KL_STREAM_WINDOW;
+        }
+        memcpy(s->buf + s->len, data, take);
+        s->len += take;
+        data += take;
+        len -= take;
+        if (s->len == KL_STREAM_WINDOW) {
+            kl_status st = stream_window(s, window_cut(s), 0, diag);
+            if (st != KL_OK) {
+                s->failed = 1;
+                return st;
+            }
+        }
+    }
+    return KL_OK;
+}
+
+kl_status kl_stream_finish(kl_stream *s, kl_diag *diag)
+{
+    kl_diag_clear(diag);
+    if (s->failed) {
+        kl_diag_set(diag, KL_ERR_USAGE, s->opt.path, 0, 0, NULL, "the stream failed before");
+        return KL_ERR_USAGE;
+    }
+    kl_status st = stream_window(s, s->len, 1, diag);
+    if (st == KL_OK && !s->speaker_seen)
+        speaker_notice(&s->opt);
+    s->failed = 1; /* finished */
     return st;
 }

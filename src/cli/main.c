@@ -6,6 +6,7 @@
  * paths (standard input when none) and report through a library reporter.
  * Exit status: 0 clean, 1 findings at or above --fail-on, 2 any error.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,39 +254,66 @@ static void fix_buffer(lint_ctx *c, kl_scanner *scanner, const kl_scan_options *
     kl_fix_result_free(&res);
 }
 
-static void lint_buffer(lint_ctx *c, kl_scanner *scanner, const kl_policy *pol,
-                        const kl_file_settings *fs, const char *shown, const char *name,
-                        const char *path, const struct stat *before, const char *data,
-                        size_t len)
+/* The scan options for one file, and the fail-on level it is judged by. */
+static void file_options(lint_ctx *c, const kl_policy *pol, const kl_file_settings *fs,
+                         const char *shown, const char *name, kl_scan_options *so)
 {
     const cli_opts *o = c->o;
-    kl_scan_options so;
-    memset(&so, 0, sizeof so);
-    so.abi_version = KL_ABI_VERSION;
-    so.kind = o->kind_set ? o->kind : fs->kind_set ? fs->kind : kl_doc_kind_for_path(name);
-    so.policy = pol;
-    so.lint_quotes = o->lint_quotes || fs->quotes == 1;
-    so.speaker = o->speaker;
-    so.path = shown;
-    so.on_finding = on_finding;
-    so.on_notice = on_notice;
-    so.userdata = c;
+    memset(so, 0, sizeof *so);
+    so->abi_version = KL_ABI_VERSION;
+    so->kind = o->kind_set ? o->kind : fs->kind_set ? fs->kind : kl_doc_kind_for_path(name);
+    so->policy = pol;
+    so->lint_quotes = o->lint_quotes || fs->quotes == 1;
+    so->speaker = o->speaker;
+    so->path = shown;
+    so->on_finding = on_finding;
+    so->on_notice = on_notice;
+    so->userdata = c;
     c->shown = shown;
     c->fail_on = o->fail_on_set || !fs->fail_on_set ? o->fail_on : fs->fail_on;
     c->fail_never = o->fail_on_set || !fs->fail_on_set ? o->fail_never : fs->fail_never;
-    kl_reporter_begin_file(c->reporter, shown, data, len);
-    if (o->fix || o->diff || o->write) {
-        fix_buffer(c, scanner, &so, path, before, data, len);
-    } else {
-        if (o->pass_through)
-            put(data, len);
-        kl_diag d;
-        if (kl_scan(scanner, &so, data, len, &d) != KL_OK) {
+}
+
+/* Text and chat are read as a stream: memory stays flat on a log of any
+ * size, and findings are printed while the input still comes. */
+static void stream_path(lint_ctx *c, kl_scanner *scanner, const kl_scan_options *so,
+                        const char *path, int is_stdin)
+{
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "%s: error: cannot open: %s\n", so->path, strerror(errno));
+        c->errors++;
+        return;
+    }
+    kl_stream *st = kl_stream_new(scanner, so);
+    kl_diag d;
+    int failed = 0;
+    if (!st) {
+        fputs("kindlint: error: out of memory\n", stderr);
+        failed = 1;
+    }
+    char chunk[65536];
+    size_t n;
+    while (!failed && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (c->o->pass_through)
+            put(chunk, n);
+        if (kl_stream_feed(st, chunk, n, &d) != KL_OK) {
             cli_print_diag(&d, "error");
-            c->errors++;
+            failed = 1;
         }
     }
-    kl_reporter_end_file(c->reporter);
+    if (!failed && ferror(f)) {
+        fprintf(stderr, "%s: error: cannot read: %s\n", so->path, strerror(errno));
+        failed = 1;
+    }
+    if (!failed && kl_stream_finish(st, &d) != KL_OK) {
+        cli_print_diag(&d, "error");
+        failed = 1;
+    }
+    c->errors += failed;
+    kl_stream_free(st);
+    if (!is_stdin)
+        fclose(f);
 }
 
 static void lint_path(const char *path, void *ud)
@@ -306,6 +334,27 @@ static void lint_path(const char *path, void *ud)
         c->errors++;
         return;
     }
+    kl_scan_options so;
+    file_options(c, pol, &fs, shown, name, &so);
+    kl_scanner *scanner = cli_setup_scanner(u);
+    int fixing = o->fix || o->diff || o->write;
+    if (o->diff_base && !is_stdin && cli_changed_lines(path, o->diff_base, &c->changed)) {
+        fprintf(stderr, "%s: error: git diff against '%s' failed (is it a revision?)\n", path,
+                o->diff_base);
+        c->errors++;
+        kl_policy_free(pol);
+        return;
+    }
+    if (o->diff_base && is_stdin)
+        c->changed.all = 1;
+    if (!fixing && (so.kind == KL_DOC_TEXT || so.kind == KL_DOC_CHAT)) {
+        kl_reporter_begin_file(c->reporter, shown, NULL, 0);
+        stream_path(c, scanner, &so, path, is_stdin);
+        kl_reporter_end_file(c->reporter);
+        cli_lines_free(&c->changed);
+        kl_policy_free(pol);
+        return;
+    }
     char *data;
     size_t len;
     kl_diag d;
@@ -323,18 +372,22 @@ static void lint_path(const char *path, void *ud)
                 path);
         c->errors++;
         free(data);
-    } else if (o->diff_base && !is_stdin && cli_changed_lines(path, o->diff_base, &c->changed)) {
-        fprintf(stderr, "%s: error: git diff against '%s' failed (is it a revision?)\n", path,
-                o->diff_base);
-        c->errors++;
-        free(data);
     } else {
-        if (o->diff_base && is_stdin)
-            c->changed.all = 1;
-        lint_buffer(c, cli_setup_scanner(u), pol, &fs, shown, name, path, &before, data, len);
-        cli_lines_free(&c->changed);
+        kl_reporter_begin_file(c->reporter, shown, data, len);
+        if (fixing) {
+            fix_buffer(c, scanner, &so, path, &before, data, len);
+        } else {
+            if (o->pass_through)
+                put(data, len);
+            if (kl_scan(scanner, &so, data, len, &d) != KL_OK) {
+                cli_print_diag(&d, "error");
+                c->errors++;
+            }
+        }
+        kl_reporter_end_file(c->reporter);
         free(data);
     }
+    cli_lines_free(&c->changed);
     kl_policy_free(pol);
 }
 
