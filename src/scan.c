@@ -225,6 +225,11 @@ typedef struct scan_ctx {
     const kl_scan_options *opt;
     kl_doc *doc;
     size_t base; /* offset of doc->input[0] in the whole input */
+    /* stream windows that overlap: findings starting at or after drop_from
+     * belong to the next window, those starting before guard_end were the
+     * last window's (both local offsets) */
+    size_t drop_from, guard_end;
+    size_t reported_end; /* local end of the last finding reported */
     kl_cursor cursor;
     int stop;
 } scan_ctx;
@@ -408,8 +413,12 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
 
     for (size_t i = 0; i < sc->nfound && !c->stop; i++) {
         kl_finding *f = &sc->found[i];
+        if (f->offset >= c->drop_from || f->offset < c->guard_end)
+            continue;
         if (c->doc->nregions && kl_doc_suppressed(c->doc, f->rule, f->offset))
             continue;
+        if (f->offset + f->length > c->reported_end)
+            c->reported_end = f->offset + f->length;
         f->severity = kl_policy_severity(c->opt->policy, f->rule);
         f->sentence.offset = ss;
         f->sentence.length = slen;
@@ -492,6 +501,9 @@ typedef struct window {
     const char *const *inherit; /* disables still open from before */
     size_t ninherit;
     int first; /* the start of the input (a BOM may be there) */
+    size_t drop_from;  /* see scan_ctx; SIZE_MAX when the window stands alone */
+    size_t guard_end;
+    size_t reported_end; /* out */
     int speaker_seen;
     kl_doc *keep; /* when set, the document is handed back open */
 } window;
@@ -505,7 +517,12 @@ static kl_status scan_window(kl_scanner *sc, const kl_scan_options *opt, window 
     if (st != KL_OK)
         return st;
     w->speaker_seen = doc.speaker_seen;
-    scan_ctx c = {.sc = sc, .opt = opt, .doc = &doc, .base = w->base};
+    scan_ctx c = {.sc = sc,
+                  .opt = opt,
+                  .doc = &doc,
+                  .base = w->base,
+                  .drop_from = w->drop_from,
+                  .guard_end = w->guard_end};
     c.cursor = *w->cursor;
     check_directives(&c);
     c.cursor = *w->cursor;
@@ -529,8 +546,10 @@ static kl_status scan_window(kl_scanner *sc, const kl_scan_options *opt, window 
         if (forced)
             pos = back;
     }
-    kl_cursor_advance(&c.cursor, w->input, w->len, w->len);
+    size_t to = w->drop_from < w->len ? w->drop_from : w->len;
+    kl_cursor_advance(&c.cursor, w->input, w->len, to);
     *w->cursor = c.cursor;
+    w->reported_end = c.reported_end;
     if (w->keep && st == KL_OK)
         *w->keep = doc;
     else
@@ -569,7 +588,11 @@ kl_status kl_scan(kl_scanner *sc, const kl_scan_options *opt, const char *input,
     kl_cursor cur;
     kl_cursor_init(&cur);
     memset(sc->limited, 0, sc->rules->count);
-    window w = {.input = input ? input : "", .len = len, .cursor = &cur, .first = 1};
+    window w = {.input = input ? input : "",
+                .len = len,
+                .cursor = &cur,
+                .first = 1,
+                .drop_from = SIZE_MAX};
     kl_status st = scan_window(sc, opt, &w, diag);
     if (st == KL_OK && !w.speaker_seen)
         speaker_notice(opt);
@@ -590,6 +613,7 @@ struct kl_stream {
     char **inherit; /* disables open at the end of the last window */
     size_t ninherit;
     int speaker_seen;
+    size_t guard; /* findings before this (in the whole input) were reported */
     int failed;
 };
 
@@ -642,9 +666,15 @@ static int line_ends_sentence(const char *b, size_t ls, size_t le)
  * the start of a line after one that ends a sentence; else (chat) at the
  * start of the last turn; else after the last line break; else after the
  * last white space; else at a character boundary. Looks only in the
- * second half of the buffer, so every window moves on by half of it. */
-static size_t window_cut(const kl_stream *s)
+ * second half of the buffer, so every window moves on by half of it. The
+ * last two cut through a sentence: *overlap is set, and the next window
+ * starts STREAM_OVERLAP bytes earlier so a match across the cut is seen
+ * whole there. */
+#define STREAM_OVERLAP 4096u
+
+static size_t window_cut(const kl_stream *s, int *overlap)
 {
+    *overlap = 0;
     const char *b = s->buf;
     size_t len = s->len, lo = len / 2;
     size_t last_nl = 0, sent = 0, turn = 0, space = 0;
@@ -682,6 +712,7 @@ static size_t window_cut(const kl_stream *s)
         return sent;
     if (last_nl)
         return last_nl;
+    *overlap = 1;
     if (space)
         return space;
     size_t cut = len;
@@ -690,8 +721,9 @@ static size_t window_cut(const kl_stream *s)
     return cut;
 }
 
-/* Scans buf[0, n) as a window and keeps the rest for the next one. */
-static kl_status stream_window(kl_stream *s, size_t n, int final, kl_diag *diag)
+/* Scans buf[0, n) as a window and keeps the rest for the next one (from
+ * next, before n when the windows overlap). */
+static kl_status stream_window(kl_stream *s, size_t n, size_t next, int final, kl_diag *diag)
 {
     kl_doc doc;
     memset(&doc, 0, sizeof doc);
@@ -702,6 +734,8 @@ static kl_status stream_window(kl_stream *s, size_t n, int final, kl_diag *diag)
                 .inherit = (const char *const *)s->inherit,
                 .ninherit = s->ninherit,
                 .first = s->base == 0,
+                .drop_from = next < n ? next : SIZE_MAX,
+                .guard_end = s->guard > s->base ? s->guard - s->base : 0,
                 .keep = final ? NULL : &doc};
     kl_status st = scan_window(s->sc, &s->opt, &w, diag);
     s->speaker_seen |= w.speaker_seen;
@@ -732,9 +766,10 @@ static kl_status stream_window(kl_stream *s, size_t n, int final, kl_diag *diag)
             return st;
         }
     }
-    memmove(s->buf, s->buf + n, s->len - n);
-    s->len -= n;
-    s->base += n;
+    s->guard = s->base + w.reported_end;
+    memmove(s->buf, s->buf + next, s->len - next);
+    s->len -= next;
+    s->base += next;
     /* the cursor counts from the new buf[0] */
     s->cursor.pos = 0;
     return KL_OK;
@@ -765,7 +800,17 @@ kl_status kl_stream_feed(kl_stream *s, const char *data, size_t len, kl_diag *di
         data += take;
         len -= take;
         if (s->len == KL_STREAM_WINDOW) {
-            kl_status st = stream_window(s, window_cut(s), 0, diag);
+            int overlap;
+            size_t cut = window_cut(s, &overlap), next = cut;
+            if (overlap) {
+                /* back to a space (or a character start) before the cut */
+                next = cut > STREAM_OVERLAP ? cut - STREAM_OVERLAP : cut;
+                while (next < cut && s->buf[next] != ' ' && s->buf[next] != '\t')
+                    next++;
+                while (next < cut && ((unsigned char)s->buf[next] & 0xC0) == 0x80)
+                    next++;
+            }
+            kl_status st = stream_window(s, cut, next, 0, diag);
             if (st != KL_OK) {
                 s->failed = 1;
                 return st;
@@ -782,7 +827,7 @@ kl_status kl_stream_finish(kl_stream *s, kl_diag *diag)
         kl_diag_set(diag, KL_ERR_USAGE, s->opt.path, 0, 0, NULL, "the stream failed before");
         return KL_ERR_USAGE;
     }
-    kl_status st = stream_window(s, s->len, 1, diag);
+    kl_status st = stream_window(s, s->len, s->len, 1, diag);
     if (st == KL_OK && !s->speaker_seen)
         speaker_notice(&s->opt);
     s->failed = 1; /* finished */
