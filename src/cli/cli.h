@@ -40,6 +40,7 @@ typedef struct cli_opts {
     int test_rules_paths; /* --test-rules with paths: only those packs */
     int fix, diff, write, pass_through, fix_blanks, to_stdout;
     const char *baseline, *write_baseline, *diff_base;
+    int jobs;
     char **paths;
     size_t npaths;
 } cli_opts;

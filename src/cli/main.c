@@ -7,6 +7,7 @@
  * Exit status: 0 clean, 1 findings at or above --fail-on, 2 any error.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,6 +413,301 @@ static int use_color(int setting)
     return isatty(STDOUT_FILENO);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Many files at once (-j N)                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* The paths are walked first; workers then lint them with the one
+ * compiled rule set (each thread has its own scanners, that is match data
+ * and JIT stack), keeping each file's findings and messages, and the main
+ * thread prints them in walk order, so the output is the same for any N.
+ * Workers run at most a few files ahead of the printer, which bounds
+ * memory. */
+typedef struct job {
+    char *path;
+    char *data;
+    size_t len;
+    kl_finding *found;
+    size_t nfound, cap;
+    char *err; /* what the file's lint said on stderr */
+    size_t errlen;
+    FILE *errf;
+    kl_file_settings fs;
+    cli_lines changed;
+    int errors;
+    int done;
+} job;
+
+typedef struct pool {
+    lint_ctx *c;
+    job **jobs; /* each allocated alone: workers hold pointers while it grows */
+    size_t njobs;
+    int walked;     /* the walk is over: njobs is final */
+    int walk_errors;
+    size_t next;    /* the next job to take */
+    size_t printed; /* jobs printed so far */
+    size_t ahead;   /* how far workers may run ahead of the printer */
+    pthread_mutex_t mu;
+    pthread_cond_t done_cv, work_cv;
+} pool;
+
+static void collect_path(const char *path, void *ud)
+{
+    pool *p = ud;
+    job *j = calloc(1, sizeof *j);
+    if (!j || !(j->path = strdup(path))) {
+        free(j);
+        fputs("kindlint: error: out of memory\n", stderr);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    job **q = realloc(p->jobs, (p->njobs + 1) * sizeof *q);
+    if (q) {
+        p->jobs = q;
+        p->jobs[p->njobs++] = j;
+        pthread_cond_broadcast(&p->work_cv);
+        pthread_cond_broadcast(&p->done_cv);
+    } else {
+        free(j->path);
+        free(j);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+static int pool_skip(const char *path, int is_dir, void *ud)
+{
+    pool *p = ud;
+    pthread_mutex_lock(&p->mu); /* the configuration cache is shared */
+    int skip = skip_path(path, is_dir, p->c);
+    pthread_mutex_unlock(&p->mu);
+    return skip;
+}
+
+static void *walker(void *arg)
+{
+    pool *p = arg;
+    const cli_opts *o = p->c->o;
+    int errors = 0;
+    for (size_t i = 0; i < o->npaths; i++)
+        errors += cli_walk(o->paths[i], o->verbose, collect_path, pool_skip, p);
+    pthread_mutex_lock(&p->mu);
+    p->walk_errors = errors;
+    p->walked = 1;
+    pthread_cond_broadcast(&p->work_cv);
+    pthread_cond_broadcast(&p->done_cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static int job_finding(const kl_finding *f, void *ud)
+{
+    job *j = ud;
+    if (j->nfound == j->cap) {
+        size_t cap = j->cap ? j->cap * 2 : 16;
+        kl_finding *q = realloc(j->found, cap * sizeof *q);
+        if (!q)
+            return 1;
+        j->found = q;
+        j->cap = cap;
+    }
+    j->found[j->nfound++] = *f; /* its pointers are into j->data, kept */
+    return 0;
+}
+
+static void job_notice(const kl_diag *d, void *ud)
+{
+    job *j = ud;
+    if (d->file[0] && d->line)
+        fprintf(j->errf, "%s:%u:%u: warning: %s\n", d->file, d->line, d->column ? d->column : 1,
+                d->message);
+    else
+        fprintf(j->errf, "%s: warning: %s\n", d->file[0] ? d->file : "kindlint", d->message);
+}
+
+typedef struct thread_scanners {
+    const kl_rules *rules[8];
+    kl_scanner *scanner[8];
+    size_t n;
+} thread_scanners;
+
+static kl_scanner *scanner_for(thread_scanners *t, const kl_rules *rules)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->rules[i] == rules)
+            return t->scanner[i];
+    if (t->n == sizeof t->rules / sizeof t->rules[0])
+        return NULL;
+    kl_scanner *sc = kl_scanner_new(rules);
+    if (sc) {
+        t->rules[t->n] = rules;
+        t->scanner[t->n++] = sc;
+    }
+    return sc;
+}
+
+static void run_job(pool *p, thread_scanners *t, job *j)
+{
+    const cli_opts *o = p->c->o;
+    j->errf = open_memstream(&j->err, &j->errlen);
+    if (!j->errf) {
+        j->errors++;
+        return;
+    }
+    pthread_mutex_lock(&p->mu); /* the configuration cache is shared */
+    cli_setup *u = cli_setup_for(p->c->setups, j->path);
+    kl_policy *pol = NULL;
+    j->fs.quotes = -1;
+    if (!cli_setup_failed(u))
+        pol = cli_policy_for(u, o, j->path, &j->fs);
+    pthread_mutex_unlock(&p->mu);
+    kl_scanner *sc = pol ? scanner_for(t, cli_setup_rules(u)) : NULL;
+    kl_diag d;
+    if (!sc) {
+        j->errors++;
+    } else if (o->diff_base && cli_changed_lines(j->path, o->diff_base, &j->changed)) {
+        fprintf(j->errf, "%s: error: git diff against '%s' failed (is it a revision?)\n",
+                j->path, o->diff_base);
+        j->errors++;
+    } else if (kl_read_file(j->path, 0, &j->data, &j->len, &d) != KL_OK) {
+        fprintf(j->errf, "%s: error: %s\n", j->path, d.message);
+        j->errors++;
+    } else {
+        kl_scan_options so;
+        memset(&so, 0, sizeof so);
+        so.abi_version = KL_ABI_VERSION;
+        so.kind = o->kind_set    ? o->kind
+                  : j->fs.kind_set ? j->fs.kind
+                                   : kl_doc_kind_for_path(j->path);
+        so.policy = pol;
+        so.lint_quotes = o->lint_quotes || j->fs.quotes == 1;
+        so.speaker = o->speaker;
+        so.path = j->path;
+        so.on_finding = job_finding;
+        so.on_notice = job_notice;
+        so.userdata = j;
+        if (kl_scan(sc, &so, j->data, j->len, &d) != KL_OK) {
+            if (d.file[0] && d.line)
+                fprintf(j->errf, "%s:%u:%u: error: %s\n", d.file, d.line, d.column, d.message);
+            else
+                fprintf(j->errf, "%s: error: %s\n", j->path, d.message);
+            j->errors++;
+        }
+    }
+    kl_policy_free(pol);
+    fclose(j->errf);
+    j->errf = NULL;
+}
+
+static void *worker(void *arg)
+{
+    pool *p = arg;
+    thread_scanners t;
+    memset(&t, 0, sizeof t);
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while ((p->next >= p->njobs && !p->walked) || p->next >= p->printed + p->ahead)
+            pthread_cond_wait(&p->work_cv, &p->mu);
+        if (p->next >= p->njobs) {
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        job *j = p->jobs[p->next++];
+        pthread_mutex_unlock(&p->mu);
+        run_job(p, &t, j);
+        pthread_mutex_lock(&p->mu);
+        j->done = 1;
+        pthread_cond_broadcast(&p->done_cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    for (size_t i = 0; i < t.n; i++)
+        kl_scanner_free(t.scanner[i]);
+    return NULL;
+}
+
+/* Prints job j as lint_path would have, through the one reporter. */
+static void print_job(lint_ctx *c, job *j)
+{
+    const cli_opts *o = c->o;
+    if (j->errlen)
+        fwrite(j->err, 1, j->errlen, stderr);
+    c->errors += j->errors;
+    if (j->data) {
+        c->shown = j->path;
+        c->fail_on = o->fail_on_set || !j->fs.fail_on_set ? o->fail_on : j->fs.fail_on;
+        c->fail_never = o->fail_on_set || !j->fs.fail_on_set ? o->fail_never : j->fs.fail_never;
+        c->changed = j->changed;
+        kl_reporter_begin_file(c->reporter, j->path, j->data, j->len);
+        for (size_t i = 0; i < j->nfound; i++)
+            on_finding(&j->found[i], c);
+        kl_reporter_end_file(c->reporter);
+        memset(&c->changed, 0, sizeof c->changed);
+    }
+    cli_lines_free(&j->changed);
+    free(j->data);
+    free(j->found);
+    free(j->err);
+    free(j->path);
+    memset(j, 0, sizeof *j);
+}
+
+static void lint_parallel(lint_ctx *c, int threads)
+{
+    pool p;
+    memset(&p, 0, sizeof p);
+    p.c = c;
+    p.ahead = (size_t)threads * 8;
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.done_cv, NULL);
+    pthread_cond_init(&p.work_cv, NULL);
+    pthread_t walk_tid, tids[256];
+    int started = 0;
+    int walking = pthread_create(&walk_tid, NULL, walker, &p) == 0;
+    if (!walking)
+        walker(&p); /* no thread: walk first, here */
+    for (int i = 0; i < threads && i < 256; i++)
+        if (pthread_create(&tids[i], NULL, worker, &p) == 0)
+            started++;
+    thread_scanners t; /* for when no worker could start */
+    memset(&t, 0, sizeof t);
+    for (size_t i = 0;; i++) {
+        pthread_mutex_lock(&p.mu);
+        while (i >= p.njobs && !p.walked)
+            pthread_cond_wait(&p.done_cv, &p.mu);
+        if (i >= p.njobs) {
+            pthread_mutex_unlock(&p.mu);
+            break;
+        }
+        job *j = p.jobs[i];
+        if (started == 0) {
+            pthread_mutex_unlock(&p.mu);
+            run_job(&p, &t, j);
+            pthread_mutex_lock(&p.mu);
+            j->done = 1;
+        }
+        while (!j->done)
+            pthread_cond_wait(&p.done_cv, &p.mu);
+        pthread_mutex_unlock(&p.mu);
+        print_job(c, j);
+        pthread_mutex_lock(&p.mu);
+        p.printed = i + 1;
+        p.jobs[i] = NULL;
+        pthread_cond_broadcast(&p.work_cv);
+        pthread_mutex_unlock(&p.mu);
+        free(j);
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    if (walking)
+        pthread_join(walk_tid, NULL);
+    for (size_t i = 0; i < t.n; i++)
+        kl_scanner_free(t.scanner[i]);
+    c->errors += p.walk_errors;
+    pthread_cond_destroy(&p.work_cv);
+    pthread_cond_destroy(&p.done_cv);
+    pthread_mutex_destroy(&p.mu);
+    free(p.jobs);
+}
+
 static int lint(const cli_opts *o, cli_setups *setups)
 {
     lint_ctx c;
@@ -438,7 +734,13 @@ static int lint(const cli_opts *o, cli_setups *setups)
         cli_baseline_free(c.baseline);
         return CLI_ERROR;
     }
-    if (o->npaths == 0) {
+    int parallel = o->jobs > 1 && !(o->fix || o->diff || o->write || o->pass_through);
+    for (size_t i = 0; parallel && i < o->npaths; i++)
+        if (strcmp(o->paths[i], "-") == 0)
+            parallel = 0; /* standard input is read once, in order */
+    if (parallel) {
+        lint_parallel(&c, o->jobs);
+    } else if (o->npaths == 0) {
         lint_path("-", &c);
     } else {
         for (size_t i = 0; i < o->npaths; i++) {

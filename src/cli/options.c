@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -60,6 +61,8 @@ static const char usage_text[] =
     "\n"
     "Serving:\n"
     "      --lsp                run as a Language Server on standard input and output\n"
+    "  -j, --jobs N             lint N files at a time (0: one per CPU); the output\n"
+    "                           order stays the same\n"
     "\n"
     "  -h, --help               show this help\n"
     "      --version            show the version\n"
@@ -93,6 +96,20 @@ enum {
     OPT_DIFF_BASE,
 };
 
+static int parse_jobs(const char *arg, int *jobs)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || n < 0 || n > 256)
+        return -1;
+    if (n == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > 0 ? (cpus > 256 ? 256 : cpus) : 1;
+    }
+    *jobs = (int)n;
+    return 0;
+}
+
 static const struct option long_options[] = {
     {"type", required_argument, NULL, 't'},
     {"stdin-filename", required_argument, NULL, OPT_STDIN_FILENAME},
@@ -123,6 +140,7 @@ static const struct option long_options[] = {
     {"baseline", required_argument, NULL, OPT_BASELINE},
     {"write-baseline", required_argument, NULL, OPT_WRITE_BASELINE},
     {"diff-base", required_argument, NULL, OPT_DIFF_BASE},
+    {"jobs", required_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -153,9 +171,10 @@ int cli_parse(int argc, char **argv, cli_opts *o)
     o->format = KL_FORMAT_TEXT;
     o->fail_on = KL_SEVERITY_WARNING;
     o->color = -1;
+    o->jobs = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":t:r:f:c:qvh", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":t:r:f:c:j:qvh", long_options, NULL)) != -1) {
         switch (c) {
         case 't':
             if (kl_doc_kind_parse(optarg, &o->kind) != 0)
@@ -209,6 +228,11 @@ int cli_parse(int argc, char **argv, cli_opts *o)
         case OPT_EXPLAIN: o->explain = optarg; break;
         case OPT_TEST_RULES: o->test_rules = 1; break;
         case OPT_LSP: o->lsp = 1; break;
+        case 'j':
+            if (parse_jobs(optarg, &o->jobs) != 0)
+                return usage_error("-j/--jobs '%s': give a number from 0 (one per CPU) to 256",
+                                   optarg);
+            break;
         case OPT_FIX: o->fix = 1; break;
         case OPT_DIFF: o->diff = 1; break;
         case OPT_WRITE: o->write = 1; break;
