@@ -365,6 +365,10 @@ void kl_reporter_end_file(kl_reporter *reporter);
  *  summary line). Call once. */
 void kl_reporter_finish(kl_reporter *reporter);
 
+/** One finding as the compact JSON object of the json formats; "path" is
+ *  left out when path is NULL. Caller frees with free(); NULL on OOM. */
+char *kl_finding_json(const kl_finding *f, const char *path);
+
 /** A stream: input fed in pieces of any size and scanned in windows that
  *  end at a paragraph or line break, so memory stays flat whatever the
  *  input's size and findings come before the input ends. For the kinds

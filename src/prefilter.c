@@ -92,10 +92,10 @@ static void conj_free(conj *k)
 static int is_common_word(const char *s)
 {
     static const char *const common[] = {
-        "you",  "your", "the",  "and",  "that", "this", "are",  "not",   "for",  "with", "have",
-        "was",  "but",  "all",  "can",  "just", "what", "one",  "out",   "get",  "like", "about",
-        "would", "there", "they", "them", "then", "been", "will", "from", "its", "it's", "i'm",
-        "don",  "don't", "know", "when", "how", "why", "yourself"};
+        "you",  "your",  "the",   "and",   "that", "this", "are",     "not",  "for",  "with",
+        "have", "was",   "but",   "all",   "can",  "just", "what",    "one",  "out",  "get",
+        "like", "about", "would", "there", "they", "them", "then",    "been", "will", "from",
+        "its",  "don",   "know",  "when",  "how",  "why",  "yourself"};
     for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
         if (strcmp(s, common[i]) == 0)
             return 1;
@@ -185,8 +185,7 @@ static void clause_simplify(kl_clause *c)
         for (size_t j = 0; j < c->nlits && !redundant; j++) {
             if (i == j || !c->lits[j])
                 continue;
-            if (strstr(c->lits[i], c->lits[j]) &&
-                (strcmp(c->lits[i], c->lits[j]) != 0 || j < i))
+            if (strstr(c->lits[i], c->lits[j]) && (strcmp(c->lits[i], c->lits[j]) != 0 || j < i))
                 redundant = 1;
         }
         if (redundant) {
@@ -238,8 +237,8 @@ static void conj_prune(conj *k, size_t max)
 typedef struct deriv {
     const unsigned char *p;
     size_t i, n;
-    int in_q;  /* inside \Q...\E */
-    int bail;  /* the pattern is beyond this reader: derive nothing */
+    int in_q; /* inside \Q...\E */
+    int bail; /* the pattern is beyond this reader: derive nothing */
     int oom;
     int depth;
 } deriv;
@@ -395,6 +394,9 @@ static void parse_escape(deriv *d, item *it)
         return;
     }
     d->i++;
+    /* assertions, classes and single-character escapes: no literal */
+    if (strchr("bBAzZGKdDwWsShHvVRXCaefnrt", e))
+        return;
     switch (e) {
     case 'Q':
         d->in_q = 1;
@@ -404,19 +406,13 @@ static void parse_escape(deriv *d, item *it)
             d->in_q = 0;
         }
         return;
-    case 'E':
-        it->quantifiable = 0;
-        return;
-    case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G': case 'K':
-    case 'd': case 'D': case 'w': case 'W': case 's': case 'S': case 'h': case 'H':
-    case 'v': case 'V': case 'R': case 'X': case 'C':
-    case 'a': case 'e': case 'f': case 'n': case 'r': case 't':
-        return;
+    case 'E': it->quantifiable = 0; return;
     case 'N':
         if (at(d, 0) == '{' && at(d, 1) == 'U' && at(d, 2) == '+')
             skip_past(d, '}');
         return;
-    case 'p': case 'P':
+    case 'p':
+    case 'P':
         if (at(d, 0) == '{')
             skip_past(d, '}');
         else if (d->i < d->n)
@@ -497,7 +493,7 @@ static void parse_group_body(deriv *d, item *it, int keep)
     d->depth--;
     if (!d->bail && at(d, 0) != ')')
         d->bail = 1;
-    else
+    if (!d->bail)
         d->i++;
     if (keep && !d->bail) {
         it->kind = ITEM_GROUP;
@@ -518,8 +514,7 @@ static int is_one_of(const char *name, size_t n, const char *const *list, size_t
 /* (*VERB), (*VERB:NAME) or an alpha assertion (*name: ...). */
 static void parse_star_group(deriv *d, item *it)
 {
-    static const char *const groups[] = {"atomic", "sr", "script_run", "asr",
-                                         "atomic_script_run"};
+    static const char *const groups[] = {"atomic", "sr", "script_run", "asr", "atomic_script_run"};
     static const char *const looks[] = {"pla",
                                         "plb",
                                         "nla",
@@ -575,11 +570,15 @@ static void parse_group(deriv *d, item *it)
         skip_past(d, ')');
         it->quantifiable = 0;
         return;
-    case ':': case '|': case '>':
+    case ':':
+    case '|':
+    case '>':
         d->i += 2;
         parse_group_body(d, it, 1);
         return;
-    case '=': case '!': case '*':
+    case '=':
+    case '!':
+    case '*':
         d->i += 2;
         parse_group_body(d, it, 0);
         return;
@@ -612,9 +611,19 @@ static void parse_group(deriv *d, item *it)
             d->bail = 1;
         }
         return;
-    case 'R': case '&': case '+':
-    case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
+    case 'R':
+    case '&':
+    case '+':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
         skip_past(d, ')'); /* recursion or subroutine call */
         return;
     case '-':
@@ -623,8 +632,7 @@ static void parse_group(deriv *d, item *it)
             return;
         }
         break;
-    default:
-        break;
+    default: break;
     }
     /* option settings: (?i) (?-i) (?s:...) (?^) ...; x changes how the rest
      * parses, (?( is a condition, (?C a callout: give up on those */
@@ -683,23 +691,21 @@ static void next_item(deriv *d, item *it)
         return;
     }
     switch (c) {
-    case '\\':
-        parse_escape(d, it);
-        return;
+    case '\\': parse_escape(d, it); return;
     case '[':
         it->kind = ITEM_OTHER;
         skip_class(d);
         return;
-    case '(':
-        parse_group(d, it);
-        return;
-    case '*': case '+': case '?': case '{':
+    case '(': parse_group(d, it); return;
+    case '*':
+    case '+':
+    case '?':
+    case '{':
         /* a quantifier with nothing before it, or a literal "{" whose
          * reading changed across PCRE2 versions ({,3} in 10.43) */
         d->bail = 1;
         return;
-    default:
-        break;
+    default: break;
     }
     if (c >= 0x80) {
         it->kind = ITEM_OTHER;
@@ -911,11 +917,6 @@ static void parse_alt(deriv *d, conj *out)
 /* Deriving a rule's clauses                                                 */
 /* ------------------------------------------------------------------------ */
 
-static int clause_equal(const kl_clause *a, const kl_clause *b)
-{
-    return clause_implied_by(a, b) && clause_implied_by(b, a);
-}
-
 /* `"never" & ("you"|"u")` */
 static char *describe(const kl_rule *r)
 {
@@ -961,8 +962,7 @@ kl_status kl_rule_derive_clauses(kl_rule *rule)
     for (size_t i = 0; i < got.n; i++) {
         int keep = clause_useful(&got.cl[i]);
         for (size_t j = 0; j < rule->nclauses && keep; j++)
-            if (clause_implied_by(&got.cl[i], &rule->clauses[j]) ||
-                clause_equal(&got.cl[i], &rule->clauses[j]))
+            if (clause_implied_by(&got.cl[i], &rule->clauses[j]))
                 keep = 0;
         if (keep)
             got.cl[out++] = got.cl[i];
@@ -970,9 +970,8 @@ kl_status kl_rule_derive_clauses(kl_rule *rule)
             clause_free(&got.cl[i]);
     }
     got.n = out;
-    size_t room = rule->nclauses < KL_PREFILTER_MAX_CLAUSES
-                      ? KL_PREFILTER_MAX_CLAUSES - rule->nclauses
-                      : 0;
+    size_t room =
+        rule->nclauses < KL_PREFILTER_MAX_CLAUSES ? KL_PREFILTER_MAX_CLAUSES - rule->nclauses : 0;
     conj_prune(&got, room);
     if (got.n) {
         kl_clause *p = realloc(rule->clauses, (rule->nclauses + got.n) * sizeof *p);
@@ -1005,9 +1004,9 @@ struct kl_prefilter {
     size_t nrules;
     unsigned char *mask; /* per rule: the clause bits that must all be hit */
     unsigned char cls[256];
-    uint32_t width;     /* a row: one column per class, then the output index */
-    uint32_t *trans;    /* rows of width; targets are row offsets; NULL: off */
-    uint32_t out_first; /* rows at or after this offset have outputs */
+    uint32_t width;      /* a row: one column per class, then the output index */
+    uint32_t *trans;     /* rows of width; targets are row offsets; NULL: off */
+    uint32_t out_first;  /* rows at or after this offset have outputs */
     uint32_t *out_start; /* per output row: where its entries start (+1 end) */
     uint32_t *outs;
 };
@@ -1062,7 +1061,7 @@ static int build_automaton(struct kl_prefilter *pf, const lit_ref *lits, size_t 
     uint32_t *queue = malloc(maxstates * sizeof *queue);
     uint32_t *own = calloc(maxstates + 1, sizeof *own); /* own outputs, counted */
     uint32_t *ownv = malloc((nlits ? nlits : 1) * sizeof *ownv);
-    uint32_t *cnt = calloc(maxstates, sizeof *cnt); /* all outputs, counted */
+    uint32_t *cnt = calloc(maxstates, sizeof *cnt);    /* all outputs, counted */
     uint32_t *at_end = malloc(nlits * sizeof *at_end); /* literal -> its state */
     uint32_t *perm = malloc(maxstates * sizeof *perm);
     uint32_t *first = NULL;

@@ -22,13 +22,14 @@ static json_t *utf8_string(const char *s, size_t len)
     return j;
 }
 
-static json_t *finding_object(kl_reporter *r, const kl_finding *f)
+static json_t *finding_object_path(const char *path, const kl_finding *f)
 {
     const kl_rule *rule = f->rule;
     json_t *o = json_object();
     if (!o)
         return NULL;
-    json_object_set_new(o, "path", utf8_string(r->path, strlen(r->path)));
+    if (path)
+        json_object_set_new(o, "path", utf8_string(path, strlen(path)));
     json_object_set_new(o, "rule", json_string(kl_rule_id(rule)));
     json_object_set_new(o, "pack", json_string(kl_rule_pack(rule)));
     json_object_set_new(o, "category", json_string(kl_category_name(kl_rule_category(rule))));
@@ -56,6 +57,21 @@ static json_t *finding_object(kl_reporter *r, const kl_finding *f)
     }
     json_object_set_new(o, "suggestions", sugg);
     return o;
+}
+
+static json_t *finding_object(kl_reporter *r, const kl_finding *f)
+{
+    return finding_object_path(r->path, f);
+}
+
+char *kl_finding_json(const kl_finding *f, const char *path)
+{
+    json_t *o = finding_object_path(path, f);
+    if (!o)
+        return NULL;
+    char *s = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    json_decref(o);
+    return s;
 }
 
 void kl_report_json_begin(kl_reporter *r)

@@ -6,6 +6,8 @@
 #ifndef KINDLINT_CLI_H
 #define KINDLINT_CLI_H
 
+#include <stdio.h>
+
 #include "kindlint.h"
 
 typedef struct cli_toggle {
@@ -41,6 +43,8 @@ typedef struct cli_opts {
     int fix, diff, write, pass_through, fix_blanks, to_stdout;
     const char *baseline, *write_baseline, *diff_base;
     int jobs;
+    int input_jsonl;
+    const char *id_field, *text_field;
     char **paths;
     size_t npaths;
 } cli_opts;
@@ -94,6 +98,10 @@ typedef struct cli_lines {
 int cli_changed_lines(const char *path, const char *ref, cli_lines *lines);
 int cli_lines_touch(const cli_lines *lines, unsigned first, unsigned last);
 void cli_lines_free(cli_lines *lines);
+
+/* records.c: --input jsonl, from in to out. Returns the exit status. */
+int cli_lint_records(const cli_opts *o, kl_scanner *sc, const kl_policy *pol, FILE *in,
+                     FILE *out);
 
 /* setup.c: configuration chains, their rule sets and per-file policies. */
 typedef struct cli_setups cli_setups;

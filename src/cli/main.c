@@ -804,6 +804,12 @@ int main(int argc, char **argv)
         bad = "--write needs the files to fix";
     else if (o.to_stdout && !o.fix)
         bad = "--stdout goes with --fix";
+    else if (o.input_jsonl && (fixes || modes || o.npaths > 1 || o.baseline ||
+                               o.write_baseline || o.diff_base || o.jobs > 1))
+        bad = "--input jsonl reads records from standard input (or one file) and takes no "
+              "fixing, baseline, --diff-base or -j options";
+    else if ((o.id_field || o.text_field) && !o.input_jsonl)
+        bad = "--id-field and --text-field go with --input jsonl";
     else if (o.fix_blanks && !(o.fix || o.diff || o.write))
         bad = "--fix-blanks goes with --fix, --diff or --write";
     struct stat pst;
@@ -824,7 +830,24 @@ int main(int argc, char **argv)
         cli_opts_free(&o);
         return CLI_ERROR;
     }
-    if (!modes) {
+    if (!modes && o.input_jsonl) {
+        /* records from standard input (or the one file given) */
+        cli_setup *u = cli_setup_for(setups, NULL);
+        kl_file_settings fs = {.quotes = -1};
+        kl_policy *pol = cli_setup_failed(u) ? NULL : cli_policy_for(u, &o, NULL, &fs);
+        FILE *in = o.npaths ? fopen(o.paths[0], "rb") : stdin;
+        if (!pol) {
+            rc = CLI_ERROR;
+        } else if (!in) {
+            fprintf(stderr, "%s: error: cannot open: %s\n", o.paths[0], strerror(errno));
+            rc = CLI_ERROR;
+        } else {
+            rc = cli_lint_records(&o, cli_setup_scanner(u), pol, in, stdout);
+        }
+        if (in && in != stdin)
+            fclose(in);
+        kl_policy_free(pol);
+    } else if (!modes) {
         /* rules are loaded per configuration; a broken rule file or config
          * is an error before anything is linted */
         cli_setup *u = cli_setup_for(setups, o.npaths && strcmp(o.paths[0], "-") != 0

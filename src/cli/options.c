@@ -19,6 +19,9 @@ static const char usage_text[] =
     "      --stdin-filename NAME  name standard input for messages and its kind\n"
     "      --speaker NAME       chat: lint only NAME's messages\n"
     "      --lint-quotes        lint quoted speech too (skipped by default)\n"
+    "      --input jsonl        read records, one JSON object a line ({\"id\", \"text\"}),\n"
+    "                           and write one result line per record, in order\n"
+    "      --id-field NAME, --text-field NAME  the records' field names\n"
     "      --diff-base REF      only lines added or changed since git REF (files\n"
     "                           outside git are linted whole)\n"
     "\n"
@@ -94,6 +97,9 @@ enum {
     OPT_BASELINE,
     OPT_WRITE_BASELINE,
     OPT_DIFF_BASE,
+    OPT_INPUT,
+    OPT_ID_FIELD,
+    OPT_TEXT_FIELD,
 };
 
 static int parse_jobs(const char *arg, int *jobs)
@@ -141,6 +147,9 @@ static const struct option long_options[] = {
     {"write-baseline", required_argument, NULL, OPT_WRITE_BASELINE},
     {"diff-base", required_argument, NULL, OPT_DIFF_BASE},
     {"jobs", required_argument, NULL, 'j'},
+    {"input", required_argument, NULL, OPT_INPUT},
+    {"id-field", required_argument, NULL, OPT_ID_FIELD},
+    {"text-field", required_argument, NULL, OPT_TEXT_FIELD},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -228,6 +237,13 @@ int cli_parse(int argc, char **argv, cli_opts *o)
         case OPT_EXPLAIN: o->explain = optarg; break;
         case OPT_TEST_RULES: o->test_rules = 1; break;
         case OPT_LSP: o->lsp = 1; break;
+        case OPT_INPUT:
+            if (strcmp(optarg, "jsonl") != 0)
+                return usage_error("unknown --input '%s' (jsonl)", optarg);
+            o->input_jsonl = 1;
+            break;
+        case OPT_ID_FIELD: o->id_field = optarg; break;
+        case OPT_TEXT_FIELD: o->text_field = optarg; break;
         case 'j':
             if (parse_jobs(optarg, &o->jobs) != 0)
                 return usage_error("-j/--jobs '%s': give a number from 0 (one per CPU) to 256",
