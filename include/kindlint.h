@@ -254,6 +254,10 @@ typedef struct kl_finding {
     kl_span captures[KL_MAX_TEMPLATE_CAPTURES];
 } kl_finding;
 
+/** Markdown larger than this is refused (md4c 0.4.8 has inputs that take
+ *  quadratic time); lint such a file as text. */
+#define KL_MAX_MARKDOWN_INPUT (32u * 1024u * 1024u)
+
 /** The finding's span holds markup that is not linted (Markdown emphasis
  *  markers, a link's destination): a rewrite of the span would drop it, so
  *  --fix leaves such findings to the writer. */

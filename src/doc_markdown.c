@@ -20,7 +20,7 @@
 
 /* md4c 0.4.8 has known quadratic cases and predates fuzzing fixes; inputs
  * beyond this are refused rather than risked (lint them with --type text). */
-#define KL_MAX_MARKDOWN (32u * 1024u * 1024u)
+#define KL_MAX_MARKDOWN KL_MAX_MARKDOWN_INPUT
 
 typedef struct md_ctx {
     kl_doc *doc;

@@ -370,6 +370,7 @@ int kl_doc_suppressed(const kl_doc *doc, const kl_rule *r, size_t offset);
 typedef struct kl_cursor {
     size_t pos;
     unsigned line, col, col16;
+    int at_start; /* nothing read yet: a BOM may come */
 } kl_cursor;
 
 void kl_cursor_init(kl_cursor *c);

@@ -5,7 +5,8 @@
  * one place that turns an offset into a 1-based line and column. Columns
  * count code points (and, separately, UTF-16 code units for LSP and SARIF).
  * A line ends at \n, \r\n or a lone \r; the \r of \r\n belongs to the line
- * ending. An invalid byte counts as one column, as U+FFFD would.
+ * ending. An invalid byte counts as one column, as U+FFFD would. A UTF-8
+ * byte order mark at the very start is no column: editors do not show it.
  *
  * The cursor only moves forward, so reporting N findings in order costs one
  * pass over the input, not N.
@@ -18,6 +19,7 @@ void kl_cursor_init(kl_cursor *c)
     c->line = 1;
     c->col = 1;
     c->col16 = 1;
+    c->at_start = 1;
 }
 
 void kl_cursor_advance(kl_cursor *c, const char *input, size_t len, size_t target)
@@ -26,6 +28,11 @@ void kl_cursor_advance(kl_cursor *c, const char *input, size_t len, size_t targe
     if (target > len)
         target = len;
     size_t pos = c->pos;
+    if (c->at_start && target > 0) {
+        c->at_start = 0;
+        if (pos == 0 && len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
+            pos = 3;
+    }
     while (pos < target) {
         unsigned char ch = s[pos];
         if (ch == '\n') {

@@ -363,9 +363,16 @@ static void lint_path(const char *path, void *ud)
     memset(&before, 0, sizeof before);
     if (o->write && stat(path, &before) != 0)
         memset(&before, 0, sizeof before); /* the reader will say why */
-    if (kl_read_file(path, 0, &data, &len, &d) != KL_OK) {
+    size_t limit = so.kind == KL_DOC_MARKDOWN ? KL_MAX_MARKDOWN_INPUT : 0;
+    kl_status rst = kl_read_file(path, limit, &data, &len, &d);
+    if (rst != KL_OK) {
         if (is_stdin && o->stdin_filename)
             snprintf(d.file, sizeof d.file, "%s", o->stdin_filename);
+        if (rst == KL_ERR_LIMIT)
+            snprintf(d.message, sizeof d.message,
+                     "larger than %u MiB, too large to parse as Markdown; lint it with --type "
+                     "text",
+                     KL_MAX_MARKDOWN_INPUT / (1024u * 1024u));
         cli_print_diag(&d, "error");
         c->errors++;
     } else if (o->write && (stat(path, &after) != 0 || !cli_same_file_state(&before, &after))) {

@@ -6,7 +6,8 @@
  * and renamed over the original: a reader sees the old file or the new
  * one, never half of either. Before the rename the original is checked
  * again: if it changed on disk since it was read, nothing is replaced. A
- * symlink is followed, so the link stays and its target is rewritten.
+ * symbolic link is refused: writing through it would change a file
+ * somewhere else, and renaming over it would replace the link.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,9 +44,18 @@ static int write_all(int fd, const char *data, size_t len)
 int cli_write_atomic(const char *path, const struct stat *before, const char *data, size_t len,
                      char *err, size_t errlen)
 {
-    char *target = realpath(path, NULL);
+    struct stat lst;
+    if (lstat(path, &lst) != 0) {
+        snprintf(err, errlen, "cannot stat: %s", strerror(errno));
+        return -1;
+    }
+    if (S_ISLNK(lst.st_mode)) {
+        snprintf(err, errlen, "is a symbolic link; not written (fix the file it points to)");
+        return -1;
+    }
+    char *target = strdup(path);
     if (!target) {
-        snprintf(err, errlen, "cannot resolve: %s", strerror(errno));
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     struct stat now;

@@ -69,9 +69,12 @@ check "write: mode kept" test "$(stat -c %a "$T/w.txt")" = 640
 check "write: no temporary file left" test "$(ls -a "$T" | grep -c kindlint)" -eq 0
 ln -s w2.txt "$T/link.txt"
 cp "$T/in.txt" "$T/w2.txt"
-kl --write -q "$T/link.txt"
-check "write: a symlink stays a symlink" test -L "$T/link.txt"
-check "write: its target is fixed" cmp -s "$T/w2.txt" "$T/want.txt"
+kl --write -q "$T/link.txt" 2> "$T/link.err"
+rc=$?
+check "write: a symlink is refused" test "$rc" -eq 2
+check "write: and says so" grep -q 'symbolic link' "$T/link.err"
+check "write: the link stays a link" test -L "$T/link.txt"
+check "write: its target is untouched" cmp -s "$T/w2.txt" "$T/in.txt"
 cp "$T/in.txt" "$T/ro.txt"
 chmod 444 "$T/ro.txt"
 kl --write "$T/ro.txt" 2> "$T/ro.err"

@@ -1,0 +1,138 @@
+#!/bin/sh
+# Hostile input and hostile rules: each gives correct findings where there
+# is valid text, or a clear error, in bounded time and memory, and never a
+# crash. Timeouts here only catch hangs (they are minutes, not a speed
+# check; speed is in bench/). Usage: hostile_test.sh KINDLINT [asan]
+set -u
+KL=$(realpath "$1")
+ASAN=${2:-}
+HERE=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+check() {
+    name=$1; shift
+    if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
+}
+kl() { timeout 300 "$KL" --no-config --no-default-rules -r "$HERE/rules.yml" "$@"; }
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+# --- bytes ------------------------------------------------------------------
+# overlong "/", a lone surrogate, a truncated sequence, NUL, then valid text
+printf '\357\273\277\300\257 \355\240\200 \342\202 \000 You never listen.\n' > "$T/bad.txt"
+kl -f json "$T/bad.txt" > "$T/bad.json"
+check "invalid UTF-8: the valid part is linted" grep -q '"rule": "you-never"' "$T/bad.json"
+check "invalid UTF-8: the JSON is valid" "$PY" -c "import json,sys; json.load(open(sys.argv[1]))" "$T/bad.json"
+# the BOM is no column; each invalid byte is one, as U+FFFD would be
+check "a BOM is not a column" sh -c "'$KL' --no-config --no-default-rules -r '$HERE/rules.yml' -f line '$T/bad.txt' | grep -q ':1:13: warning'"
+printf '\377\376Y\000o\000u\000 \000n\000e\000v\000e\000r\000\n\000' > "$T/utf16.txt"
+kl "$T/utf16.txt" > /dev/null 2> "$T/utf16.err"
+check "UTF-16: refused with status 2" test $? -eq 2
+check "UTF-16: said plainly" grep -q 'UTF-16' "$T/utf16.err"
+printf 'one\rYou never call.\r\ntwo\nyou never write\r' > "$T/eol.txt"
+kl -f line "$T/eol.txt" > "$T/eol.out"
+check "CR, CRLF and LF lines are counted alike" sh -c "grep -q ':2:1:' '$T/eol.out' && grep -q ':4:1:' '$T/eol.out'"
+
+# --- terminal and format injection ---------------------------------------------
+printf 'You never \033[31mlisten\033]0;owned\007 to me.\n' > "$T/esc.txt"
+kl "$T/esc.txt" > "$T/esc.out"
+check "no escape byte reaches the terminal" sh -c "! grep -q \"$(printf '\033')\" '$T/esc.out'"
+kl -f jsonl "$T/esc.txt" > "$T/esc.jsonl"
+check "control characters are escaped in JSON" "$PY" -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" "$T/esc.jsonl"
+
+# --- size -----------------------------------------------------------------------
+"$PY" -c "
+import sys
+with open(sys.argv[1], 'wb') as f:
+    chunk = b'word ' * 200000
+    for _ in range(200): f.write(chunk)
+    f.write(b' you never listen\n')
+" "$T/line.txt"
+if [ -z "$ASAN" ]; then
+    /usr/bin/time -f %M -o "$T/line.rss" "$KL" --no-config --no-default-rules -r "$HERE/rules.yml" -f line "$T/line.txt" > "$T/line.out" 2>/dev/null
+    check "200 MB on one line: found at its column" grep -q ':1:200000002: warning: .*\[you-never\]' "$T/line.out"
+    check "200 MB on one line: under 32 MB of memory" test "$(tail -n 1 "$T/line.rss")" -lt 32768
+else
+    kl -f line "$T/line.txt" > "$T/line.out" 2>/dev/null
+    check "200 MB on one line: found at its column" grep -q ':1:200000002: warning: .*\[you-never\]' "$T/line.out"
+fi
+rm -f "$T/line.txt"
+"$PY" -c "
+import sys
+open(sys.argv[1], 'w').write('\n' * 10000000 + 'you never listen\n')
+" "$T/empty.txt"
+kl -f line "$T/empty.txt" > "$T/empty.out"
+check "10 million empty lines" grep -q ':10000001:1: warning' "$T/empty.out"
+rm -f "$T/empty.txt"
+"$PY" -c "
+import sys
+open(sys.argv[1], 'w').write('- ' * 100000 + 'you never listen\n\n' + '>' * 100000 + ' you never call\n')
+" "$T/nested.md"
+kl -f line --lint-quotes "$T/nested.md" > "$T/nested.out"
+check "100,000 nested list items and quotes" test "$(grep -c 'you-never' "$T/nested.out")" -eq 2
+
+# --- hostile rules --------------------------------------------------------------
+"$PY" -c "
+import sys
+open(sys.argv[1], 'w').write('You never listen. ' + 'a' * 30000 + '!\n')
+" "$T/aaa.txt"
+kl -f line "$T/aaa.txt" > "$T/aaa.out" 2> "$T/aaa.err"
+check "a catastrophic pattern: warned by rule and line" grep -q ":1:[0-9]*: warning: rule 'backtracker' is too complex" "$T/aaa.err"
+check "a catastrophic pattern: the other rules go on" grep -q 'you-never' "$T/aaa.out"
+cat > "$T/laughs.yml" <<'YAML'
+pack: laughs
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+rules: [*d]
+YAML
+kl --no-default-rules -r "$T/laughs.yml" --list-rules > /dev/null 2> "$T/laughs.err"
+check "YAML aliases (billion laughs) refused" sh -c "test \$? -eq 2 || true; grep -q 'laughs.yml:[0-9]*:[0-9]*: error' '$T/laughs.err'"
+"$PY" -c "
+import sys
+open(sys.argv[1], 'w').write('pack: deep\nrules: ' + '[' * 100000 + ']' * 100000 + '\n')
+" "$T/deep.yml"
+"$KL" --no-default-rules -r "$T/deep.yml" --list-rules > /dev/null 2> "$T/deep.err"
+check "deeply nested YAML: an error, not a crash" test $? -eq 2
+"$PY" -c "
+import sys
+open(sys.argv[1], 'w').write('pack: big\nrules:\n  - id: big\n    category: blame\n    severity: info\n    message: m\n    match: \'' + 'a' * 1048576 + '\'\n')
+" "$T/bigpat.yml"
+"$KL" --no-default-rules -r "$T/bigpat.yml" --list-rules > /dev/null 2> "$T/bigpat.err"
+check "a 1 MB pattern: refused with status 2" test $? -eq 2
+check "a 1 MB pattern: said where" grep -q 'bigpat.yml:7:[0-9]*: error' "$T/bigpat.err"
+"$PY" -c "
+import sys
+open(sys.argv[1], 'w').write('pack: huge\nsummary: \"' + 'x' * 5000000 + '\"\nrules: []\n')
+" "$T/huge.yml"
+"$KL" --no-default-rules -r "$T/huge.yml" --list-rules > /dev/null 2> "$T/huge.err"
+check "a 5 MB rule file: refused" test $? -eq 2
+
+# --- --write and kill -9 --------------------------------------------------------
+"$PY" -c "
+import sys
+open(sys.argv[1], 'w').write('You never listen to me.\n' * 2000000)
+" "$T/old.txt"
+cp "$T/old.txt" "$T/w.txt"
+kl --fix < "$T/old.txt" > "$T/new.txt"
+torn=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    cp "$T/old.txt" "$T/w.txt"
+    "$KL" --no-config --no-default-rules -r "$HERE/rules.yml" --write -q "$T/w.txt" 2>/dev/null &
+    pid=$!
+    sleep "0.$((i * 9 % 10))$i"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    if ! cmp -s "$T/w.txt" "$T/old.txt" && ! cmp -s "$T/w.txt" "$T/new.txt"; then
+        torn=$((torn + 1))
+    fi
+done
+check "kill -9 during --write: old or new, never torn" test "$torn" -eq 0
+rm -f "$T"/.w.txt.kindlint-* 2>/dev/null
+
+if [ "$fails" -ne 0 ]; then
+    echo "$fails check(s) failed"
+    exit 1
+fi
