@@ -91,9 +91,12 @@ char *kl_buf_detach(kl_buf *b, size_t *len)
         kl_buf_free(b);
         return NULL;
     }
-    if (!b->data && kl_buf_reserve(b, 0) != 0)
+    /* zeroed room after the text, for the matcher (KL_SUBJECT_PAD) */
+    if (kl_buf_reserve(b, KL_SUBJECT_PAD) != 0) {
+        kl_buf_free(b);
         return NULL;
-    b->data[b->len] = '\0';
+    }
+    memset(b->data + b->len, 0, KL_SUBJECT_PAD + 1);
     char *p = b->data;
     if (len)
         *len = b->len;

@@ -20,7 +20,7 @@
 char *kl_doc_mutable(kl_doc *doc)
 {
     if (!doc->owned) {
-        doc->owned = malloc(doc->len ? doc->len : 1);
+        doc->owned = calloc(1, doc->len + KL_SUBJECT_PAD);
         if (!doc->owned)
             return NULL;
         memcpy(doc->owned, doc->input, doc->len);

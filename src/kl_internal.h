@@ -54,6 +54,10 @@
  * boundary no sentence or match crosses (invalid UTF-8, NUL, a block or
  * turn boundary), and the blank that replaces text not to be linted. */
 #define KL_BOUNDARY '\x1e'
+/* Zeroed bytes kept after buffers the matcher reads: PCRE2's JIT may load
+ * a vector past the subject's end (within the page, so it is safe), and
+ * memory checkers should see defined bytes there. */
+#define KL_SUBJECT_PAD 64u
 #define KL_BLANK ' '
 
 /* ------------------------------------------------------------------------ */

@@ -47,6 +47,13 @@ kl_status kl_read_file(const char *path, size_t limit, char **out, size_t *out_l
         kl_buf_free(&b);
         return st;
     }
+    /* zeroed room after the text for the matcher (KL_SUBJECT_PAD) */
+    if (kl_buf_reserve(&b, KL_SUBJECT_PAD) != 0) {
+        kl_buf_free(&b);
+        kl_diag_set(diag, KL_ERR_NOMEM, shown, 0, 0, NULL, "out of memory");
+        return KL_ERR_NOMEM;
+    }
+    memset(b.data + b.len, 0, KL_SUBJECT_PAD);
     *out = kl_buf_detach(&b, out_len);
     if (!*out) {
         kl_diag_set(diag, KL_ERR_NOMEM, shown, 0, 0, NULL, "out of memory");

@@ -18,6 +18,17 @@
 /* Names                                                                     */
 /* ------------------------------------------------------------------------ */
 
+/* A copy of a text that will be scanned, with KL_SUBJECT_PAD zero bytes
+ * after it for the matcher. */
+static char *subject_dup(const char *t)
+{
+    size_t n = strlen(t);
+    char *p = calloc(1, n + 1 + KL_SUBJECT_PAD);
+    if (p)
+        memcpy(p, t, n);
+    return p;
+}
+
 static const char *const severity_names[] = {"unset", "info", "warning", "error"};
 
 static const char *const category_names[] = {
@@ -500,16 +511,16 @@ static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack, 
         if (t->flag_count && !(r->flag = calloc(t->flag_count, sizeof *r->flag)))
             goto nomem;
         for (unsigned i = 0; i < t->flag_count; i++) {
-            if (!(r->flag[i].text = strdup(t->flag[i].text)))
+            if (!(r->flag[i].text = subject_dup(t->flag[i].text)))
                 goto nomem;
             r->nflag++;
-            if (t->flag[i].fix && !(r->flag[i].fix = strdup(t->flag[i].fix)))
+            if (t->flag[i].fix && !(r->flag[i].fix = subject_dup(t->flag[i].fix)))
                 goto nomem;
         }
         if (t->pass_count && !(r->pass = calloc(t->pass_count, sizeof *r->pass)))
             goto nomem;
         for (unsigned i = 0; i < t->pass_count; i++) {
-            if (!(r->pass[i].text = strdup(t->pass[i])))
+            if (!(r->pass[i].text = subject_dup(t->pass[i])))
                 goto nomem;
             r->npass++;
         }

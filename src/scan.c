@@ -786,7 +786,7 @@ kl_status kl_stream_feed(kl_stream *s, const char *data, size_t len, kl_diag *di
         size_t room = KL_STREAM_WINDOW - s->len;
         size_t take = len < room ? len : room;
         if (s->cap < KL_STREAM_WINDOW) {
-            char *p = realloc(s->buf, KL_STREAM_WINDOW);
+            char *p = calloc(1, KL_STREAM_WINDOW + KL_SUBJECT_PAD);
             if (!p) {
                 s->failed = 1;
                 kl_diag_set(diag, KL_ERR_NOMEM, s->opt.path, 0, 0, NULL, "out of memory");
