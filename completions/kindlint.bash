@@ -19,7 +19,9 @@ _kindlint()
             COMPREPLY=($(compgen -W "$ids all" -- "$cur")); return ;;
         -r|--rules|-c|--config|--baseline|--write-baseline|--stdin-filename)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --speaker|--diff-base)
+        --input)
+            COMPREPLY=($(compgen -W 'jsonl' -- "$cur")); return ;;
+        --speaker|--diff-base|-j|--jobs|--id-field|--text-field)
             return ;;
     esac
     if [[ $cur == -* ]]; then
@@ -27,7 +29,8 @@ _kindlint()
             --diff-base --rules --no-default-rules --enable --disable --config
             --no-config --baseline --write-baseline --format --color --fail-on
             --quiet --verbose --fix --diff --write --fix-blanks --pass-through
-            --stdout --list-rules --explain --test-rules --lsp --help --version' -- "$cur"))
+            --stdout --list-rules --explain --test-rules --lsp --jobs --input
+            --id-field --text-field --help --version' -- "$cur"))
         return
     fi
     COMPREPLY=($(compgen -f -- "$cur"))
