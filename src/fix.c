@@ -42,8 +42,12 @@ static int fix_finding(const kl_finding *f, void *ud)
 {
     fix_ctx *c = ud;
     int fixed = 0;
+    /* of findings that start together, the widest is fixed: it is the one
+     * whose rewrite covers what the others would change */
+    int wider = c->n > 0 && f->offset == c->edits[c->n - 1].offset &&
+                f->length > c->edits[c->n - 1].length;
     if (kl_rule_suggestion_count(f->rule) > 0 && !(f->flags & KL_FINDING_CROSSES_MARKUP) &&
-        (c->n == 0 || f->offset >= c->last_end)) {
+        (c->n == 0 || f->offset >= c->last_end || wider)) {
         char *s = NULL;
         size_t slen = 0;
         int blank = 0;
@@ -51,7 +55,13 @@ static int fix_finding(const kl_finding *f, void *ud)
             c->oom = 1;
             return 1;
         }
-        if (!blank || (c->flags & KL_FIX_BLANKS)) {
+        if ((!blank || (c->flags & KL_FIX_BLANKS)) && wider) {
+            free(c->edits[c->n - 1].replacement);
+            c->edits[c->n - 1] = (kl_edit){f->offset, f->length, s, slen};
+            c->last_end = f->offset + f->length;
+            s = NULL;
+            fixed = 1;
+        } else if (!blank || (c->flags & KL_FIX_BLANKS)) {
             if (c->n == c->cap) {
                 size_t cap = c->cap ? c->cap * 2 : 16;
                 kl_edit *p = realloc(c->edits, cap * sizeof *p);
@@ -70,8 +80,7 @@ static int fix_finding(const kl_finding *f, void *ud)
         }
         free(s);
     }
-    if (!fixed && c->user->on_finding)
-        return c->user->on_finding(f, c->user->userdata);
+    (void)fixed; /* what is left is reported from the fixed text (kl_fix) */
     return 0;
 }
 
@@ -277,6 +286,18 @@ kl_status kl_fix(kl_scanner *sc, const kl_scan_options *opt, const char *input, 
                 st = KL_ERR_NOMEM;
                 kl_diag_set(diag, st, opt->path, 0, 0, NULL, "out of memory");
             }
+        }
+    }
+    /* what is left to the writer: the findings in the fixed text, where
+     * the writer will look for them (and, for an overlapped finding whose
+     * words survived the rewrite, where they still are) */
+    if (st == KL_OK && opt->on_finding) {
+        kl_scan_options left = *opt;
+        left.on_notice = NULL;
+        kl_diag d;
+        if ((st = kl_scan(sc, &left, res->text, res->len, &d)) != KL_OK) {
+            *diag = d;
+            kl_fix_result_free(res);
         }
     }
     for (size_t i = 0; i < c.n; i++)

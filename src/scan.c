@@ -320,6 +320,37 @@ static kl_span speaker_at(const kl_doc *doc, size_t offset)
     return none;
 }
 
+/* Is byte i of the match buffer skipped markup (blank there, not white
+ * space in the input)? */
+static int is_markup(const kl_doc *doc, size_t i)
+{
+    return doc->text[i] == KL_BLANK && !is_space((unsigned char)doc->input[i]);
+}
+
+/* Drops from each end of [*a, *b) (offsets in the sentence at ss) a run of
+ * white space and markup that holds markup; plain spaces a pattern chose
+ * to match stay. */
+static void trim_markup(const kl_doc *doc, size_t ss, const unsigned char *subj, size_t *a,
+                        size_t *b)
+{
+    size_t e = *b;
+    int markup = 0;
+    while (e > *a && (is_space(subj[e - 1]) || subj[e - 1] == KL_BLANK)) {
+        markup |= is_markup(doc, ss + e - 1);
+        e--;
+    }
+    if (markup)
+        *b = e;
+    size_t s = *a;
+    markup = 0;
+    while (s < *b && (is_space(subj[s]) || subj[s] == KL_BLANK)) {
+        markup |= is_markup(doc, ss + s);
+        s++;
+    }
+    if (markup)
+        *a = s;
+}
+
 /* Scans one sentence. Around a forced cut the windows overlap: findings
  * that end before keep_from were reported by the previous window, and
  * findings that reach this window's forced end and start at or after
@@ -370,13 +401,11 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
                     off++;
                 continue;
             }
-            /* spaces at the edges, and skipped markup (blank in the match
-             * buffer) that a greedy pattern ran into, are not the finding */
+            /* skipped markup (blank in the match buffer: a closing tag, a
+             * link's destination) that a greedy pattern ran into is not the
+             * finding, nor are the spaces around it */
             off = me;
-            while (me > ms && (is_space(subj[me - 1]) || subj[me - 1] == KL_BLANK))
-                me--;
-            while (ms < me && (is_space(subj[ms]) || subj[ms] == KL_BLANK))
-                ms++;
+            trim_markup(c->doc, ss, subj, &ms, &me);
             kl_finding f;
             memset(&f, 0, sizeof f);
             f.rule = r;
@@ -386,8 +415,7 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
                 uint32_t g = r->cap_group[k];
                 if ((int)g < rc && ov[2 * g] != PCRE2_UNSET && ov[2 * g + 1] >= ov[2 * g]) {
                     size_t cs = ov[2 * g], ce = ov[2 * g + 1];
-                    while (ce > cs && (is_space(subj[ce - 1]) || subj[ce - 1] == KL_BLANK))
-                        ce--;
+                    trim_markup(c->doc, ss, subj, &cs, &ce);
                     f.captures[k].offset = ss + cs;
                     f.captures[k].length = ce - cs;
                 } else {
