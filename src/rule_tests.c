@@ -75,20 +75,32 @@ static int on_refix(const kl_finding *f, void *ud)
     return 0;
 }
 
-/* Is the fixed text fixed again by some rule of the set? Fixing must be
- * idempotent: a rewrite that another rule rewrites again would make
- * --fix change its own output. */
-static kl_status refixed_by(kl_scanner *sc, const char *text, const kl_rule **by)
+/* Fixing must be idempotent: --fix of its own output changes nothing.
+ * The example is fixed as --fix would, with every rule of the set; when a
+ * rule still rewrites that output, *by is that rule and *out the output. */
+static kl_status refixed_by(kl_scanner *sc, const char *text, const kl_rule **by, char **out)
 {
     refix c = {0};
     kl_scan_options opt;
     memset(&opt, 0, sizeof opt);
     opt.abi_version = KL_ABI_VERSION;
+    kl_fix_request rq = {0, NULL};
+    kl_fix_result res;
+    kl_diag d;
+    *by = NULL;
+    *out = NULL;
+    kl_status st = kl_fix(sc, &opt, text, strlen(text), &rq, &res, &d);
+    if (st != KL_OK)
+        return st;
     opt.on_finding = on_refix;
     opt.userdata = &c;
-    kl_diag d;
-    kl_status st = kl_scan(sc, &opt, text, strlen(text), &d);
-    *by = c.rule;
+    st = kl_scan(sc, &opt, res.text, res.len, &d);
+    if (st == KL_OK && c.rule) {
+        *by = c.rule;
+        *out = res.text;
+        res.text = NULL;
+    }
+    kl_fix_result_free(&res);
     return st != KL_OK ? st : c.failed ? KL_ERR_NOMEM : KL_OK;
 }
 
@@ -192,7 +204,7 @@ kl_status kl_rules_run_tests(const kl_rules *rules, kl_test_fn fn, void *userdat
                     goto out;
                 }
                 kl_test_result res = {.rule = r, .is_flag = is_flag, .text = ex->text};
-                char problem[256];
+                char problem[512];
                 char *got = NULL;
                 if (is_flag) {
                     res.expected = ex->fix;
@@ -214,19 +226,21 @@ kl_status kl_rules_run_tests(const kl_rules *rules, kl_test_fn fn, void *userdat
                             got = kl_buf_detach(&out, NULL);
                             res.got = got;
                             const kl_rule *by = NULL;
+                            char *again = NULL;
                             if (!got || strcmp(got, ex->fix) != 0) {
                                 res.problem = "the fix differs";
-                            } else if ((st = refixed_by(sc, got, &by)) != KL_OK) {
+                            } else if ((st = refixed_by(sc, ex->text, &by, &again)) != KL_OK) {
                                 free(got);
                                 collect_free(&c);
                                 goto out;
                             } else if (by) {
                                 snprintf(problem, sizeof problem,
-                                         "the fix is rewritten again by rule '%s', so --fix "
-                                         "would not be idempotent",
-                                         by->id);
+                                         "--fix with every rule gives \"%.80s\", which rule "
+                                         "'%s' rewrites again (fixing must be idempotent)",
+                                         again, by->id);
                                 res.problem = problem;
                             }
+                            free(again);
                         }
                     }
                 } else if (c.hits) {
