@@ -514,6 +514,8 @@ static int read_text(kl_doc *doc)
     const char *s = doc->input;
     size_t len = doc->len, pos = doc->start;
     line l;
+    if (pos >= len)
+        return 0;
     /* cheap check first: most texts hold no directive at all */
     const char *k = s + pos, *end = s + len;
     while ((k = memchr(k, 'k', (size_t)(end - k))) != NULL && (size_t)(end - k) >= 9 &&

@@ -755,7 +755,7 @@ static kl_status stream_window(kl_stream *s, size_t n, size_t next, int final, k
 {
     kl_doc doc;
     memset(&doc, 0, sizeof doc);
-    window w = {.input = s->buf,
+    window w = {.input = s->buf ? s->buf : "", /* nothing was fed: an empty input */
                 .len = n,
                 .base = s->base,
                 .cursor = &s->cursor,
@@ -795,7 +795,8 @@ static kl_status stream_window(kl_stream *s, size_t n, size_t next, int final, k
         }
     }
     s->guard = s->base + w.reported_end;
-    memmove(s->buf, s->buf + next, s->len - next);
+    if (s->len > next)
+        memmove(s->buf, s->buf + next, s->len - next);
     s->len -= next;
     s->base += next;
     /* the cursor counts from the new buf[0] */
