@@ -60,6 +60,8 @@ void kl_reporter_begin_file(kl_reporter *r, const char *path, const char *input,
     r->len = len;
     r->files++;
     r->file_has_findings = 0;
+    if (r->format == KL_FORMAT_SARIF)
+        kl_report_sarif_file(r);
 }
 
 static void count_speaker(kl_reporter *r, const kl_finding *f)

@@ -49,6 +49,7 @@ int kl_report_sarif_begin(kl_reporter *r);
 void kl_report_sarif_finding(kl_reporter *r, const kl_finding *f);
 void kl_report_sarif_finish(kl_reporter *r);
 void kl_report_sarif_free(kl_reporter *r);
+void kl_report_sarif_file(kl_reporter *r);
 /* report_github.c */
 void kl_report_github_finding(kl_reporter *r, const kl_finding *f);
 void kl_report_github_finish(kl_reporter *r);

@@ -442,6 +442,10 @@ static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack, 
     if (!(r->id = strdup(y->id)) || !(r->message = strdup(y->message)) ||
         !(r->explain = strdup(y->explain ? y->explain : "")) || !(r->pattern = strdup(y->match)))
         goto nomem;
+    /* a folded YAML block ends with a line break: not part of the text */
+    for (size_t n = strlen(r->explain);
+         n > 0 && (r->explain[n - 1] == '\n' || r->explain[n - 1] == ' ');)
+        r->explain[--n] = '\0';
 
     /* patterns: compile errors need positions, so build the index first */
     r->re = kl_pattern_compile(y->match, c->name, y->id, "match", NULL, NULL, diag);

@@ -118,6 +118,10 @@ kl_scanner *cli_setup_scanner(const cli_setup *u);
 kl_policy *cli_policy_for(const cli_setup *u, const cli_opts *o, const char *path,
                           kl_file_settings *fs);
 int cli_setup_ignores(const cli_setup *u, const char *path, int is_dir);
+/* Has a configuration file loaded so far changed on disk (or gone)? A
+ * long-running caller (the language server) then starts afresh. A new
+ * .kindlint.yml in a directory not looked at yet is found anyway. */
+int cli_setups_stale(const cli_setups *s);
 
 /* lsp.c: serves the Language Server Protocol on stdin/stdout until the
  * client says exit. Returns the exit status. */

@@ -600,6 +600,11 @@ static void lint_doc(lsp_server *s, lsp_doc *d)
     kl_policy *own = NULL;
     kl_file_settings fs = {.quotes = -1};
     if (d->path) {
+        if (s->setups && cli_setups_stale(s->setups)) {
+            /* a .kindlint.yml changed on disk: read the configurations again */
+            cli_setups_free(s->setups);
+            s->setups = NULL;
+        }
         if (!s->setups)
             s->setups = cli_setups_new(&s->opts);
         cli_setup *u = s->setups ? cli_setup_for(s->setups, d->path) : NULL;
@@ -1146,6 +1151,27 @@ static void request(lsp_server *s, json_t *id, const char *method, json_t *param
         reply(s, id, result);
 }
 
+/* workspace/didChangeWatchedFiles (or a saved .kindlint.yml, for clients
+ * that watch nothing): configurations and rule packs are read again, and
+ * every open document linted again with them. */
+static void config_changed(lsp_server *s)
+{
+    cli_setups_free(s->setups);
+    s->setups = NULL;
+    for (size_t i = 0; i < s->ndocs; i++) {
+        s->docs[i]->config_failed = 0;
+        lint_doc(s, s->docs[i]);
+        publish(s, s->docs[i]->uri, s->docs[i]);
+    }
+}
+
+static int names_config(const char *uri)
+{
+    size_t n = uri ? strlen(uri) : 0, k = strlen(KL_CONFIG_NAME);
+    return n >= k && strcmp(uri + n - k, KL_CONFIG_NAME) == 0 &&
+           (n == k || uri[n - k - 1] == '/');
+}
+
 static void notification(lsp_server *s, const char *method, json_t *params)
 {
     if (!s->initialized || s->shut_down)
@@ -1158,6 +1184,14 @@ static void notification(lsp_server *s, const char *method, json_t *params)
         did_save(s, params);
     else if (strcmp(method, "textDocument/didClose") == 0)
         did_close(s, params);
+    else if (strcmp(method, "workspace/didChangeWatchedFiles") == 0)
+        config_changed(s);
+    if (strcmp(method, "textDocument/didSave") == 0) {
+        const char *uri = NULL;
+        if (json_unpack(params, "{s:{s:s}}", "textDocument", "uri", &uri) == 0 &&
+            names_config(uri))
+            config_changed(s);
+    }
     /* initialized, $/cancelRequest, $/setTrace, ...: nothing to do */
 }
 

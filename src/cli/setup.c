@@ -11,6 +11,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@
 typedef struct loaded_config {
     char *path;
     kl_config *config; /* NULL: it failed to load (said once) */
+    struct timespec mtime; /* when it was loaded, to see it change */
+    off_t size;
 } loaded_config;
 
 struct cli_setup {
@@ -88,6 +91,13 @@ static kl_config *config_at(cli_setups *s, const char *path, int *failed)
     s->configs = p;
     loaded_config *lc = &s->configs[s->nconfigs];
     lc->config = NULL;
+    struct stat st;
+    memset(&lc->mtime, 0, sizeof lc->mtime);
+    lc->size = -1;
+    if (stat(path, &st) == 0) {
+        lc->mtime = st.st_mtim;
+        lc->size = st.st_size;
+    }
     if (!(lc->path = strdup(path))) {
         *failed = 1;
         return NULL;
@@ -287,5 +297,22 @@ int cli_setup_ignores(const cli_setup *u, const char *path, int is_dir)
     for (size_t i = 0; u && i < u->nchain; i++)
         if (kl_config_ignores(u->chain[i], path, is_dir))
             return 1;
+    return 0;
+}
+
+int cli_setups_stale(const cli_setups *s)
+{
+    for (size_t i = 0; s && i < s->nconfigs; i++) {
+        struct stat st;
+        const loaded_config *lc = &s->configs[i];
+        if (stat(lc->path, &st) != 0) {
+            if (lc->size >= 0)
+                return 1; /* it was there, and is gone */
+            continue;
+        }
+        if (st.st_size != lc->size || st.st_mtim.tv_sec != lc->mtime.tv_sec ||
+            st.st_mtim.tv_nsec != lc->mtime.tv_nsec)
+            return 1;
+    }
     return 0;
 }

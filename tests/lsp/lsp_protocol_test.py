@@ -669,6 +669,36 @@ def test_configuration():
         s.kill()
 
 
+def test_configuration_changes():
+    # a .kindlint.yml edited while the server runs is read again: on the
+    # next change of a document (its file changed on disk), and at once on
+    # workspace/didChangeWatchedFiles
+    d = temp_dir("root: true\ndisable: [you-never]\n")
+    uri = "file://" + os.path.join(d, "c.txt")
+    s = Server()
+    try:
+        s.initialize()
+        p = s.open(uri, "You never listen to me. It's your fault.\n")
+        check([x["code"] for x in p["diagnostics"]] == ["your-fault"], "you-never is off", p)
+        time.sleep(0.02)  # a new mtime, even on coarse clocks
+        with open(os.path.join(d, ".kindlint.yml"), "w") as f:
+            f.write("root: true\ndisable: [your-fault]\n")
+        s.notify("workspace/didChangeWatchedFiles", {"changes": [
+            {"uri": "file://" + os.path.join(d, ".kindlint.yml"), "type": 2}]})
+        p = s.diagnostics(uri)
+        check([x["code"] for x in p["diagnostics"]] == ["you-never"],
+              "the new configuration applies at once", p)
+        time.sleep(0.02)
+        with open(os.path.join(d, ".kindlint.yml"), "w") as f:
+            f.write("root: true\n")
+        p = s.change(uri, 2, [{"text": "You never listen to me. It's your fault.\n"}])
+        check(sorted(x["code"] for x in p["diagnostics"]) == ["you-never", "your-fault"],
+              "an edit to it is seen on the next change", p)
+        check(s.stop() == 0, "clean exit")
+    finally:
+        s.kill()
+
+
 PIECES = ["You never listen to me. ", "It's your fault. ", "you never call", "\r\n", "\n", "\r",
           "\U0001F644", "e\u0301", "\u2014", " ", "`", "# ", "kindlint-disable-next-line nope\n",
           "<!-- kindlint-disable-next-line you-never -->\n", "Ok."]
