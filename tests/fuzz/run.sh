@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 secs=${1:-60}
 build=${2:-build-fuzz}
 shift 2 2>/dev/null || shift $# 
-targets=${*:-scan rules config template}
+targets=${*:-scan rules config template lsp}
 mkdir -p "$here/crashes"
 status=0
 for t in $targets; do
