@@ -15,12 +15,15 @@
  *  - kl_rule_derive_clauses, which reads the pattern as PCRE2 parses it and
  *    keeps the literal runs every match must contain. It is conservative:
  *    whatever it does not understand (classes, \w, backreferences, lookaround
- *    contents, optional parts, a branch without a literal) contributes
- *    nothing, and constructs that change how the rest of the pattern parses
- *    ((?x), (?(cond)...), (*ACCEPT), an odd "{") give the rule no derived
- *    clause at all. It assumes the compile options of kl_pattern_compile
- *    (UTF, UCP, CASELESS; not EXTENDED) and its quote expansion: ' and " are
- *    read as "some character", never as a literal.
+ *    contents, conditional groups, optional parts, a branch without a
+ *    literal) contributes nothing, and constructs it cannot read with
+ *    certainty ((?C callouts, (*ACCEPT), a "{" that is not {n}, {n,} or
+ *    {n,m}, \10 and up) give the rule no derived clause at all. It follows
+ *    (?x) (white space and # comments), \Q...\E, named groups and
+ *    subroutine calls ((?&name), (?1), \g<name>, with (?(DEFINE)...)): a
+ *    call requires what the called group requires. It assumes the compile
+ *    options of kl_pattern_compile (UTF, UCP, CASELESS) and its quote
+ *    expansion: ' and " are read as "some character", never as a literal.
  *
  * CASELESS with UCP lets 'k' match U+212A KELVIN SIGN and 's' match U+017F
  * LONG S; these are the only non-ASCII characters that fold to ASCII in
@@ -32,11 +35,14 @@
  * over byte classes (bytes that occur in no literal share class 0), with
  * failure links resolved at build time, so a scan is one table load per
  * byte. States with outputs are numbered last, so "is there an output
- * here?" is one compare. Each output says (rule, clause bit); during a scan
- * the caller's cand array collects the hit bits of each rule (at most
- * KL_PREFILTER_MAX_CLAUSES clauses, one byte), and at the end a rule is a
- * candidate when its bits equal its mask. The scan allocates nothing and
- * writes only to cand, so one prefilter serves many scanner threads.
+ * here?" is one compare, and they are noted without a branch and handled
+ * in batches. Each distinct literal has an id, and a hit sets its bit in a
+ * small bitmap on the stack. Each rule has an anchor, its rarest clause; a
+ * hit on an anchor literal queues the rule, and at the end of the sentence
+ * only queued rules have their clauses checked against the bitmap. A word
+ * such as "you", in the clauses of a hundred rules, thus costs one bit, not
+ * a hundred writes. The scan allocates nothing and writes only to cand, so
+ * one prefilter serves many scanner threads.
  *
  * KINDLINT_NO_PREFILTER=1 in the environment when the rule set is compiled
  * turns the prefilter off (every rule is a candidate for every sentence): for
@@ -49,13 +55,13 @@
 
 #include "kl_internal.h"
 
-/* The clause bits of a rule live in one byte of cand during a scan. */
+/* Clauses derived for one rule: more add little and cost bits. */
 #define KL_PREFILTER_MAX_CLAUSES 8
 /* A literal run longer than this is cut; every piece is still required. */
 #define LIT_MAX 32
 /* A disjunction with more literals than this is dropped (it would match
  * nearly everything and bloat the automaton). */
-#define CLAUSE_MAX_LITS 64
+#define CLAUSE_MAX_LITS 128
 /* Clauses kept while a (sub)pattern is analysed; the weakest go first. */
 #define CONJ_MAX 24
 /* Groups nested deeper than this give up (PCRE2 allows 250). */
@@ -88,18 +94,36 @@ static void conj_free(conj *k)
     memset(k, 0, sizeof *k);
 }
 
-/* Words so frequent in messages that a clause of them filters little. */
+/* Words so frequent in messages that a clause of them filters little: the
+ * most frequent English words of conversation (function words, pronouns,
+ * common verbs), sorted for bsearch. */
+static const char *const common_words[] = {
+    "about", "after", "again",  "all",     "also",   "always",  "am",        "and",     "any",
+    "are",   "back",  "be",     "because", "been",   "being",   "but",       "can",     "come",
+    "could", "day",   "did",    "didn",    "do",     "does",    "doing",     "don",     "down",
+    "even",  "ever",  "every",  "feel",    "for",    "from",    "get",       "getting", "go",
+    "going", "good",  "got",    "had",     "has",    "have",    "he",        "her",     "here",
+    "him",   "his",   "how",    "if",      "in",     "into",    "is",        "isn",     "it",
+    "its",   "just",  "know",   "like",    "little", "look",    "make",      "man",     "many",
+    "me",    "more",  "much",   "my",      "need",   "never",   "new",       "no",      "not",
+    "now",   "of",    "off",    "oh",      "ok",     "okay",    "on",        "one",     "only",
+    "or",    "other", "our",    "out",     "over",   "people",  "really",    "right",   "said",
+    "say",   "see",   "she",    "should",  "so",     "some",    "something", "still",   "such",
+    "take",  "than",  "that",   "the",     "their",  "them",    "then",      "there",   "these",
+    "they",  "thing", "things", "think",   "this",   "those",   "time",      "to",      "too",
+    "up",    "us",    "very",   "want",    "was",    "way",     "we",        "well",    "were",
+    "what",  "when",  "where",  "which",   "who",    "why",     "will",      "with",    "would",
+    "yeah",  "yes",   "you",    "your",    "yours",  "yourself"};
+
+static int cmp_word(const void *key, const void *elem)
+{
+    return strcmp(key, *(const char *const *)elem);
+}
+
 static int is_common_word(const char *s)
 {
-    static const char *const common[] = {
-        "you",  "your",  "the",   "and",   "that", "this", "are",     "not",  "for",  "with",
-        "have", "was",   "but",   "all",   "can",  "just", "what",    "one",  "out",  "get",
-        "like", "about", "would", "there", "they", "them", "then",    "been", "will", "from",
-        "its",  "don",   "know",  "when",  "how",  "why",  "yourself"};
-    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
-        if (strcmp(s, common[i]) == 0)
-            return 1;
-    return 0;
+    return bsearch(s, common_words, sizeof common_words / sizeof common_words[0],
+                   sizeof common_words[0], cmp_word) != NULL;
 }
 
 static size_t alnum_count(const char *s)
@@ -126,7 +150,7 @@ static int lit_score(const char *s)
         memcpy(w, s, n);
         w[n] = '\0';
         if (is_common_word(w))
-            score -= 15;
+            score -= 25;
     }
     return score;
 }
@@ -201,8 +225,17 @@ static void clause_simplify(kl_clause *c)
 
 static int cmp_clause_score(const void *a, const void *b)
 {
-    int x = clause_score(a), y = clause_score(b);
-    return (x < y) - (x > y); /* best first */
+    const kl_clause *p = a, *q = b;
+    int x = clause_score(p), y = clause_score(q);
+    if (x != y)
+        return (x < y) - (x > y); /* best first */
+    /* a stable order for ties: the same pattern always says the same */
+    for (size_t i = 0; i < p->nlits && i < q->nlits; i++) {
+        int c = strcmp(p->lits[i], q->lits[i]);
+        if (c)
+            return c;
+    }
+    return (p->nlits > q->nlits) - (p->nlits < q->nlits);
 }
 
 /* Removes clauses implied by others, then keeps the max best. */
@@ -234,13 +267,41 @@ static void conj_prune(conj *k, size_t max)
 /* Reading a pattern                                                         */
 /* ------------------------------------------------------------------------ */
 
+/* A capture group, for subroutine calls such as (?&name) and (?1): a call
+ * requires what the group requires. Groups are found by a first reading of
+ * the whole pattern (calls may come before the group, as with DEFINE);
+ * what a group requires is derived on its first call. */
+typedef struct group_def {
+    const unsigned char *name; /* NULL: unnamed */
+    size_t nlen;
+    uint32_t number;
+    size_t body; /* where its contents start */
+    int ext;     /* (?x) in force there */
+    int state;   /* GROUP_* */
+    conj need;
+} group_def;
+
+enum { GROUP_NEW, GROUP_BUSY, GROUP_DONE, GROUP_UNUSABLE };
+
+typedef struct group_table {
+    group_def *g;
+    size_t n, cap;
+    int numbers_unsure; /* (?| or (?n) renumber groups */
+    int has_calls;
+} group_table;
+
 typedef struct deriv {
     const unsigned char *p;
     size_t i, n;
     int in_q; /* inside \Q...\E */
+    int ext;  /* (?x): white space and # comments are ignored */
     int bail; /* the pattern is beyond this reader: derive nothing */
     int oom;
     int depth;
+    int nl_verb; /* (*CR) and the like: # comments end elsewhere */
+    group_table *groups;
+    int resolve;       /* the second reading: calls are resolved */
+    uint32_t ncapture; /* capture groups opened so far */
 } deriv;
 
 /* What one atom of a pattern is, for the literal runs around it. */
@@ -307,6 +368,31 @@ static void conj_merge(deriv *d, conj *dst, conj *src)
         conj_prune(dst, CONJ_MAX);
 }
 
+static conj conj_copy(deriv *d, const conj *src)
+{
+    conj out = {NULL, 0, 0};
+    for (size_t i = 0; i < src->n && !d->oom; i++) {
+        const kl_clause *c = &src->cl[i];
+        kl_clause n = {calloc(c->nlits ? c->nlits : 1, sizeof(char *)), 0};
+        if (!n.lits) {
+            d->oom = 1;
+            break;
+        }
+        for (size_t j = 0; j < c->nlits; j++) {
+            if (!(n.lits[j] = strdup(c->lits[j]))) {
+                d->oom = 1;
+                break;
+            }
+            n.nlits++;
+        }
+        if (d->oom)
+            clause_free(&n);
+        else
+            conj_push(d, &out, n);
+    }
+    return out;
+}
+
 static int at(const deriv *d, size_t k)
 {
     return d->i + k < d->n ? d->p[d->i + k] : -1;
@@ -370,6 +456,9 @@ static void skip_class(deriv *d)
     }
     d->bail = 1; /* unterminated */
 }
+
+static void call_group(deriv *d, item *it, size_t name, size_t nlen);
+static void parse_group(deriv *d, item *it);
 
 /* An escape outside a class; d->i is at the backslash. */
 static void parse_escape(deriv *d, item *it)
@@ -437,13 +526,15 @@ static void parse_escape(deriv *d, item *it)
             d->i++;
         return;
     case 'g':
-        if (at(d, 0) == '{')
-            skip_past(d, '}');
-        else if (at(d, 0) == '<')
-            skip_past(d, '>');
-        else if (at(d, 0) == '\'') {
-            d->i++;
-            skip_past(d, '\'');
+        if (at(d, 0) == '{') {
+            skip_past(d, '}'); /* back reference */
+        } else if (at(d, 0) == '<' || at(d, 0) == '\'') {
+            /* \g<name> \g'1': subroutine calls */
+            unsigned char close = at(d, 0) == '<' ? '>' : '\'';
+            size_t start = ++d->i;
+            skip_past(d, close);
+            if (!d->bail)
+                call_group(d, it, start, d->i - 1 - start);
         } else {
             if (at(d, 0) == '+' || at(d, 0) == '-')
                 d->i++;
@@ -489,7 +580,9 @@ static void parse_group_body(deriv *d, item *it, int keep)
         return;
     }
     conj g = {NULL, 0, 0};
+    int ext = d->ext; /* an option set inside ends with the group */
     parse_alt(d, &g);
+    d->ext = ext;
     d->depth--;
     if (!d->bail && at(d, 0) != ')')
         d->bail = 1;
@@ -547,7 +640,134 @@ static void parse_star_group(deriv *d, item *it)
         d->bail = 1;
         return;
     }
+    static const char *const newlines[] = {"CR", "LF", "CRLF", "ANYCRLF", "ANY", "NUL"};
+    if (is_one_of(name, len, newlines, sizeof newlines / sizeof newlines[0]))
+        d->nl_verb = 1;
     skip_past(d, ')');
+}
+
+/* Notes a capture group opening at d->i (its body) on the first reading. */
+static void open_capture(deriv *d, const unsigned char *name, size_t nlen)
+{
+    d->ncapture++;
+    if (d->resolve)
+        return;
+    group_table *t = d->groups;
+    for (size_t k = 0; name && k < t->n; k++) {
+        if (t->g[k].name && t->g[k].nlen == nlen && memcmp(t->g[k].name, name, nlen) == 0) {
+            t->g[k].state = GROUP_UNUSABLE; /* (?J): which one is called? */
+            return;
+        }
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        group_def *p = realloc(t->g, cap * sizeof *p);
+        if (!p) {
+            d->oom = 1;
+            return;
+        }
+        t->g = p;
+        t->cap = cap;
+    }
+    group_def *g = &t->g[t->n++];
+    memset(g, 0, sizeof *g);
+    g->name = name;
+    g->nlen = nlen;
+    g->number = d->ncapture;
+    g->body = d->i;
+    g->ext = d->ext;
+}
+
+/* (?<name>, (?'name' or (?P<name>: d->i is at the name. */
+static void parse_named_group(deriv *d, item *it, unsigned char close)
+{
+    size_t name = d->i;
+    skip_past(d, close);
+    if (d->bail)
+        return;
+    open_capture(d, d->p + name, d->i - 1 - name);
+    if (!d->oom)
+        parse_group_body(d, it, 1);
+}
+
+/* What a call to a group requires: what the group does, derived once. A
+ * group that calls itself, directly or not, is unknown inside itself. */
+static void call_group(deriv *d, item *it, size_t name, size_t nlen)
+{
+    d->groups->has_calls = 1;
+    if (!d->resolve)
+        return;
+    group_table *t = d->groups;
+    const unsigned char *s = d->p + name;
+    int numeric = nlen > 0;
+    uint32_t number = 0;
+    for (size_t k = 0; k < nlen; k++) {
+        if (!(s[k] >= '0' && s[k] <= '9') || number > 100000)
+            numeric = 0;
+        else
+            number = number * 10 + (uint32_t)(s[k] - '0');
+    }
+    if (numeric && t->numbers_unsure)
+        return;
+    group_def *g = NULL;
+    for (size_t k = 0; k < t->n && !g; k++) {
+        if (numeric ? t->g[k].number == number
+                    : (t->g[k].name && t->g[k].nlen == nlen && memcmp(t->g[k].name, s, nlen) == 0))
+            g = &t->g[k];
+    }
+    if (!g || g->state == GROUP_BUSY || g->state == GROUP_UNUSABLE)
+        return;
+    if (g->state == GROUP_NEW) {
+        deriv sub = *d;
+        sub.i = g->body;
+        sub.ext = g->ext;
+        sub.in_q = 0;
+        sub.depth = d->depth + 1;
+        conj need = {NULL, 0, 0};
+        g->state = GROUP_BUSY;
+        if (sub.depth > DEPTH_MAX)
+            sub.bail = 1;
+        else
+            parse_alt(&sub, &need);
+        if (sub.oom)
+            d->oom = 1;
+        if (sub.bail || sub.oom || at(&sub, 0) != ')') {
+            conj_free(&need);
+            g->state = GROUP_UNUSABLE;
+            return;
+        }
+        g->need = need;
+        g->state = GROUP_DONE;
+    }
+    it->kind = ITEM_GROUP;
+    it->g = conj_copy(d, &g->need);
+}
+
+/* (?&name), (?P>name) or (?1): d->i is at the name or number. */
+static void parse_call(deriv *d, item *it)
+{
+    size_t name = d->i;
+    skip_past(d, ')');
+    if (!d->bail)
+        call_group(d, it, name, d->i - 1 - name);
+}
+
+/* (?(condition)yes|no), (?(DEFINE)...) included: read to its end, and
+ * taken to require nothing. d->i is at the '?'. */
+static void parse_conditional(deriv *d, item *it)
+{
+    d->i++; /* at the condition's '(' */
+    if (at(d, 1) == '?' || at(d, 1) == '*') {
+        item cond;
+        memset(&cond, 0, sizeof cond);
+        parse_group(d, &cond); /* an assertion */
+        if (cond.kind == ITEM_GROUP)
+            conj_free(&cond.g);
+    } else {
+        skip_past(d, ')'); /* (1) (<name>) ('name') (R) (R&name) (DEFINE) ... */
+    }
+    if (!d->bail)
+        parse_group_body(d, it, 0);
 }
 
 /* d->i is at '('. */
@@ -561,7 +781,8 @@ static void parse_group(deriv *d, item *it)
         return;
     }
     if (at(d, 0) != '?') {
-        parse_group_body(d, it, 1); /* capture */
+        open_capture(d, NULL, 0);
+        parse_group_body(d, it, 1);
         return;
     }
     int c = at(d, 1), c2 = at(d, 2);
@@ -570,12 +791,15 @@ static void parse_group(deriv *d, item *it)
         skip_past(d, ')');
         it->quantifiable = 0;
         return;
-    case ':':
     case '|':
+        d->groups->numbers_unsure = 1;
+        /* fall through */
+    case ':':
     case '>':
         d->i += 2;
         parse_group_body(d, it, 1);
         return;
+    case '(': parse_conditional(d, it); return;
     case '=':
     case '!':
     case '*':
@@ -588,32 +812,30 @@ static void parse_group(deriv *d, item *it)
             parse_group_body(d, it, 0);
         } else {
             d->i += 2;
-            skip_past(d, '>');
-            if (!d->bail)
-                parse_group_body(d, it, 1);
+            parse_named_group(d, it, '>');
         }
         return;
     case '\'':
         d->i += 2;
-        skip_past(d, '\'');
-        if (!d->bail)
-            parse_group_body(d, it, 1);
+        parse_named_group(d, it, '\'');
         return;
     case 'P':
         if (c2 == '<') {
             d->i += 3;
-            skip_past(d, '>');
-            if (!d->bail)
-                parse_group_body(d, it, 1);
-        } else if (c2 == '=' || c2 == '>') {
-            skip_past(d, ')'); /* back reference or subroutine call */
+            parse_named_group(d, it, '>');
+        } else if (c2 == '>' || c2 == '&') {
+            d->i += 3;
+            parse_call(d, it);
+        } else if (c2 == '=') {
+            skip_past(d, ')'); /* back reference */
         } else {
             d->bail = 1;
         }
         return;
-    case 'R':
     case '&':
-    case '+':
+        d->i += 2;
+        parse_call(d, it);
+        return;
     case '0':
     case '1':
     case '2':
@@ -624,7 +846,12 @@ static void parse_group(deriv *d, item *it)
     case '7':
     case '8':
     case '9':
-        skip_past(d, ')'); /* recursion or subroutine call */
+        d->i += 1;
+        parse_call(d, it);
+        return;
+    case 'R':
+    case '+':
+        skip_past(d, ')'); /* recursion, relative call */
         return;
     case '-':
         if (c2 >= '0' && c2 <= '9') {
@@ -634,14 +861,21 @@ static void parse_group(deriv *d, item *it)
         break;
     default: break;
     }
-    /* option settings: (?i) (?-i) (?s:...) (?^) ...; x changes how the rest
-     * parses, (?( is a condition, (?C a callout: give up on those */
+    /* option settings: (?i) (?-i) (?x) (?s:...) (?^) ...; only x matters
+     * here. (?( is a condition and (?C a callout: give up on those */
     size_t j = d->i + 1;
+    int ext = d->ext, unset = 0;
     while (j < d->n && (isalpha(d->p[j]) || d->p[j] == '-' || d->p[j] == '^')) {
-        if (d->p[j] == 'x')
-            d->bail = 1;
         if (d->p[j] == 'C' && j == d->i + 1)
             d->bail = 1;
+        if (d->p[j] == '-')
+            unset = 1;
+        if (d->p[j] == '^')
+            ext = 0;
+        if (d->p[j] == 'x')
+            ext = !unset;
+        if (d->p[j] == 'n')
+            d->groups->numbers_unsure = 1;
         j++;
     }
     if (d->bail || j >= d->n || j == d->i + 1) {
@@ -649,13 +883,49 @@ static void parse_group(deriv *d, item *it)
         return;
     }
     if (d->p[j] == ')') {
+        /* for the rest of the enclosing group, branches included */
         d->i = j + 1;
+        d->ext = ext;
         it->quantifiable = 0;
     } else if (d->p[j] == ':') {
         d->i = j + 1;
+        int outer = d->ext;
+        d->ext = ext;
         parse_group_body(d, it, 1);
+        d->ext = outer;
     } else {
         d->bail = 1;
+    }
+}
+
+/* With (?x), skips white space (PCRE2's list, UTF included) and comments
+ * from # to the end of the line. Comments assume PCRE2's newline is LF. */
+static void skip_ignored(deriv *d)
+{
+    if (!d->ext)
+        return;
+    while (d->i < d->n) {
+        int c = d->p[d->i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r') {
+            d->i++;
+        } else if (c == 0xC2 && at(d, 1) == 0x85) { /* NEL */
+            d->i += 2;
+        } else if (c == 0xE2 && at(d, 1) == 0x80 &&
+                   (at(d, 2) == 0x8E || at(d, 2) == 0x8F || at(d, 2) == 0xA8 ||
+                    at(d, 2) == 0xA9)) { /* LRM, RLM, LS, PS */
+            d->i += 3;
+        } else if (c == '#') {
+            uint32_t newline = 0;
+            pcre2_config(PCRE2_CONFIG_NEWLINE, &newline);
+            if (newline != PCRE2_NEWLINE_LF || d->nl_verb) {
+                d->bail = 1;
+                return;
+            }
+            while (d->i < d->n && d->p[d->i] != '\n')
+                d->i++;
+        } else {
+            return;
+        }
     }
 }
 
@@ -793,6 +1063,11 @@ static void parse_seq(deriv *d, conj *out)
     } while (0)
 
     while (!d->bail && !d->oom && d->i < d->n) {
+        if (!d->in_q) {
+            skip_ignored(d);
+            if (d->bail || d->i >= d->n)
+                break;
+        }
         int c = d->p[d->i];
         if (!d->in_q && (c == '|' || c == ')'))
             break;
@@ -801,8 +1076,10 @@ static void parse_seq(deriv *d, conj *out)
         if (d->bail)
             break;
         long min = 1, max = 1;
-        if (it.quantifiable && !d->in_q)
+        if (it.quantifiable && !d->in_q) {
+            skip_ignored(d); /* "a +" is "a+" under (?x) */
             parse_quantifier(d, &min, &max);
+        }
         if (d->bail) {
             if (it.kind == ITEM_GROUP)
                 conj_free(&it.g);
@@ -941,21 +1218,37 @@ static char *describe(const kl_rule *r)
     return kl_buf_detach(&b, NULL);
 }
 
+/* Reads a pattern once to find its groups and, when it calls them, once
+ * more with the calls resolved. Returns -1 on OOM. */
+static int derive_pattern(const char *pattern, conj *out)
+{
+    group_table t = {NULL, 0, 0, 0, 0};
+    deriv d = {.p = (const unsigned char *)pattern, .n = strlen(pattern), .groups = &t};
+    parse_alt(&d, out);
+    if (!d.bail && !d.oom && d.i < d.n)
+        d.bail = 1; /* an unbalanced ')' */
+    if (!d.bail && !d.oom && t.has_calls) {
+        conj_free(out);
+        deriv again = {.p = d.p, .n = d.n, .groups = &t, .resolve = 1};
+        parse_alt(&again, out);
+        if (!again.bail && !again.oom && again.i < again.n)
+            again.bail = 1;
+        d.bail = again.bail;
+        d.oom = again.oom;
+    }
+    for (size_t k = 0; k < t.n; k++)
+        conj_free(&t.g[k].need);
+    free(t.g);
+    if (d.oom || d.bail)
+        conj_free(out);
+    return d.oom ? -1 : 0;
+}
+
 kl_status kl_rule_derive_clauses(kl_rule *rule)
 {
     conj got = {NULL, 0, 0};
-    if (rule->pattern) {
-        deriv d = {.p = (const unsigned char *)rule->pattern, .n = strlen(rule->pattern)};
-        parse_alt(&d, &got);
-        if (!d.bail && !d.oom && d.i < d.n)
-            d.bail = 1; /* an unbalanced ')' */
-        if (d.oom) {
-            conj_free(&got);
-            return KL_ERR_NOMEM;
-        }
-        if (d.bail)
-            conj_free(&got);
-    }
+    if (rule->pattern && derive_pattern(rule->pattern, &got) != 0)
+        return KL_ERR_NOMEM;
     /* keep the useful ones, strongest first, within the clause budget;
      * clauses already there (triggers:) stay first */
     size_t out = 0;
@@ -996,35 +1289,57 @@ kl_status kl_rule_derive_clauses(kl_rule *rule)
 /* The automaton                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* An output entry: rule index << 3 | clause bit, or this for "every rule". */
+/* Literal hits of one sentence are bits on the stack; with more distinct
+ * literals than this, ids share bits (a false hit, never a missed one). */
+#define HIT_BITS 4096u
+/* Rules anchored in one sentence that are queued for their other clauses;
+ * past this, all rules are looked at. */
+#define QUEUE_MAX 128u
+/* The output index of the KELVIN SIGN and LONG S states. */
 #define OUT_ALL UINT32_MAX
 #define NO_STATE UINT32_MAX
+/* Output entries: a rule to check, or a literal id with this bit. */
+#define ENTRY_LIT 0x80000000u
+/* ... or a rule whose anchor is its only clause: a hit makes it a candidate */
+#define ENTRY_SURE 0x40000000u
 
 struct kl_prefilter {
     size_t nrules;
-    unsigned char *mask; /* per rule: the clause bits that must all be hit */
+    unsigned char *base; /* cand before a scan: 1 for rules without clauses */
     unsigned char cls[256];
-    uint32_t width;      /* a row: one column per class, then the output index */
-    uint32_t *trans;     /* rows of width; targets are row offsets; NULL: off */
-    uint32_t out_first;  /* rows at or after this offset have outputs */
-    uint32_t *out_start; /* per output row: where its entries start (+1 end) */
+    uint32_t width;     /* a row: one column per class, then the output index */
+    uint32_t *trans;    /* rows of width; targets are row offsets; NULL: off */
+    uint32_t out_first; /* rows at or after this offset have outputs */
+    uint32_t *out_at;   /* per output row k: [3k] anchored rules [3k+1] literal ids [3k+2] */
     uint32_t *outs;
+    size_t hit_words; /* 64-bit words of literal hits in use */
+    /* what a queued rule needs: clauses rule_cl[r]..rule_cl[r+1]; clause c
+     * is met when hit[cl_word[k]] & cl_mask[k] for some k from cl_at[c] to
+     * cl_at[c+1] (its literal ids, a word of bits at a time) */
+    uint32_t *rule_cl, *cl_at, *cl_word;
+    uint64_t *cl_mask;
 };
 
 typedef struct lit_ref {
     const char *s;
     size_t len;
-    uint32_t entry;
+    uint32_t rule;  /* NO_STATE: KELVIN SIGN or LONG S */
+    int anchor;     /* in its rule's anchor clause: 1, and 2 when the only one */
+    uint32_t state; /* where it ends in the trie */
 } lit_ref;
 
 void kl_prefilter_free(struct kl_prefilter *pf)
 {
     if (!pf)
         return;
-    free(pf->mask);
+    free(pf->base);
     free(pf->trans);
-    free(pf->out_start);
+    free(pf->out_at);
     free(pf->outs);
+    free(pf->rule_cl);
+    free(pf->cl_at);
+    free(pf->cl_word);
+    free(pf->cl_mask);
     free(pf);
 }
 
@@ -1034,8 +1349,15 @@ static int prefilter_disabled(void)
     return e && *e && strcmp(e, "0") != 0;
 }
 
-/* Builds the automaton of lits into pf; returns -1 on OOM. */
-static int build_automaton(struct kl_prefilter *pf, const lit_ref *lits, size_t nlits)
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Builds the automaton of lits into pf and gives each distinct literal an
+ * id (in litid, by trie state). Returns -1 on OOM. */
+static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits, uint32_t **litid)
 {
     /* byte classes: one per byte that occurs (case-folded), 0 for the rest */
     uint32_t ncls = 1;
@@ -1052,23 +1374,26 @@ static int build_automaton(struct kl_prefilter *pf, const lit_ref *lits, size_t 
             }
         }
     }
-    if (maxstates > UINT32_MAX / (ncls + 1) / 2)
+    if (maxstates > UINT32_MAX / (ncls + 1) / 4)
         return -1;
 
     int rc = -1;
     uint32_t *g = malloc(maxstates * ncls * sizeof *g); /* trie, then DFA */
     uint32_t *fail = malloc(maxstates * sizeof *fail);
     uint32_t *queue = malloc(maxstates * sizeof *queue);
-    uint32_t *own = calloc(maxstates + 1, sizeof *own); /* own outputs, counted */
-    uint32_t *ownv = malloc((nlits ? nlits : 1) * sizeof *ownv);
-    uint32_t *cnt = calloc(maxstates, sizeof *cnt);    /* all outputs, counted */
-    uint32_t *at_end = malloc(nlits * sizeof *at_end); /* literal -> its state */
+    uint32_t *own = calloc(maxstates + 1, sizeof *own); /* own entries, counted */
+    uint32_t *ownv = malloc(2 * nlits * sizeof *ownv);
+    uint32_t *cnt = calloc(maxstates, sizeof *cnt); /* all entries, counted */
     uint32_t *perm = malloc(maxstates * sizeof *perm);
-    uint32_t *first = NULL;
-    if (!g || !fail || !queue || !own || !ownv || !cnt || !at_end || !perm)
+    uint32_t *first = malloc(maxstates * sizeof *first);
+    uint32_t *fill = malloc(maxstates * sizeof *fill);
+    uint32_t *merged = NULL;
+    *litid = malloc(maxstates * sizeof **litid);
+    if (!g || !fail || !queue || !own || !ownv || !cnt || !perm || !first || !fill || !*litid)
         goto out;
     memset(g, 0xFF, ncls * sizeof *g);
-    uint32_t nstates = 1;
+    memset(*litid, 0xFF, maxstates * sizeof **litid);
+    uint32_t nstates = 1, nids = 0;
     for (size_t i = 0; i < nlits; i++) {
         uint32_t s = 0;
         for (size_t j = 0; j < lits[i].len; j++) {
@@ -1079,20 +1404,25 @@ static int build_automaton(struct kl_prefilter *pf, const lit_ref *lits, size_t 
             }
             s = g[s * ncls + c];
         }
-        at_end[i] = s;
-        own[s + 1]++;
+        lits[i].state = s;
+        if (lits[i].rule != NO_STATE && (*litid)[s] == NO_STATE)
+            (*litid)[s] = nids++;
+        /* a state's own entries: its literal id, and the rules it anchors */
+        own[s + 1] += 1 + (lits[i].anchor != 0);
     }
-    /* own outputs grouped by state (counting sort) */
+    pf->hit_words = ((nids < HIT_BITS ? nids : HIT_BITS) + 63) / 64;
     for (uint32_t s = 0; s < nstates; s++)
         own[s + 1] += own[s];
-    {
-        uint32_t *fill = malloc(nstates * sizeof *fill);
-        if (!fill)
-            goto out;
-        memcpy(fill, own, nstates * sizeof *fill);
-        for (size_t i = 0; i < nlits; i++)
-            ownv[fill[at_end[i]]++] = lits[i].entry;
-        free(fill);
+    memcpy(fill, own, nstates * sizeof *fill);
+    for (size_t i = 0; i < nlits; i++) {
+        uint32_t s = lits[i].state;
+        if (lits[i].rule == NO_STATE) {
+            ownv[fill[s]++] = OUT_ALL;
+            continue;
+        }
+        ownv[fill[s]++] = ENTRY_LIT | ((*litid)[s] % HIT_BITS);
+        if (lits[i].anchor)
+            ownv[fill[s]++] = lits[i].rule | (lits[i].anchor == 2 ? ENTRY_SURE : 0);
     }
     /* failure links in breadth-first order; missing moves become the
      * failure state's moves, so the scan never follows a link */
@@ -1119,58 +1449,78 @@ static int build_automaton(struct kl_prefilter *pf, const lit_ref *lits, size_t 
             }
         }
     }
-    /* all outputs of a state: its own and its failure state's */
-    cnt[0] = own[1] - own[0];
+    /* all entries of a state: its own and its failure state's, merged in
+     * breadth-first order (the failure state's list is complete by then) */
+    size_t total = 0;
     for (size_t k = 0; k < qt; k++) {
         uint32_t s = queue[k];
         cnt[s] = (own[s + 1] - own[s]) + cnt[fail[s]];
-    }
-    /* numbering: states without outputs first (the root is 0) */
-    uint32_t nplain = 0, nout = 0;
-    for (uint32_t s = 0; s < nstates; s++)
-        if (!cnt[s])
-            perm[s] = nplain++;
-    for (uint32_t s = 0; s < nstates; s++)
-        if (cnt[s])
-            perm[s] = nplain + nout++;
-    if (cnt[0]) /* an empty literal: cannot happen, literals are checked */
-        goto out;
-    size_t total = 0;
-    for (uint32_t s = 0; s < nstates; s++)
         total += cnt[s];
-    if (total >= UINT32_MAX)
+    }
+    if (own[1] != own[0] || total >= UINT32_MAX / 2) /* an empty literal */
         goto out;
-    uint32_t width = ncls + 1;
-    pf->width = width;
-    pf->trans = malloc((size_t)nstates * width * sizeof *pf->trans);
-    pf->out_start = malloc(((size_t)nout + 1) * sizeof *pf->out_start);
-    pf->outs = malloc((total ? total : 1) * sizeof *pf->outs);
-    first = malloc(nstates * sizeof *first); /* where a state's outputs start */
-    if (!pf->trans || !pf->out_start || !pf->outs || !first)
+    merged = malloc((total ? total : 1) * sizeof *merged);
+    if (!merged)
         goto out;
-    pf->out_first = nplain * width;
-    /* lay out the outputs in breadth-first order: a state copies its failure
-     * state's list, which is complete by then */
     size_t pos = 0;
     for (size_t k = 0; k < qt; k++) {
         uint32_t s = queue[k];
-        if (!cnt[s])
-            continue;
         first[s] = (uint32_t)pos;
-        pf->out_start[perm[s] - nplain] = (uint32_t)pos;
-        for (uint32_t o = own[s]; o < own[s + 1]; o++)
-            pf->outs[pos++] = ownv[o];
+        memcpy(merged + pos, ownv + own[s], (own[s + 1] - own[s]) * sizeof *merged);
+        pos += own[s + 1] - own[s];
         if (cnt[fail[s]]) {
-            memcpy(pf->outs + pos, pf->outs + first[fail[s]], cnt[fail[s]] * sizeof *pf->outs);
+            memcpy(merged + pos, merged + first[fail[s]], cnt[fail[s]] * sizeof *merged);
             pos += cnt[fail[s]];
         }
     }
-    pf->out_start[nout] = (uint32_t)pos;
+    /* numbering: states without outputs first (the root is 0), each kind
+     * in breadth-first order, so the shallow states a scan mostly visits
+     * share cache lines */
+    uint32_t nplain = 1, nout = 0;
+    perm[0] = 0;
+    for (size_t k = 0; k < qt; k++)
+        if (!cnt[queue[k]])
+            perm[queue[k]] = nplain++;
+    for (size_t k = 0; k < qt; k++)
+        if (cnt[queue[k]])
+            perm[queue[k]] = nplain + nout++;
+    uint32_t width = ncls + 1;
+    pf->width = width;
+    pf->out_first = nplain * width;
+    pf->trans = malloc((size_t)nstates * width * sizeof *pf->trans);
+    pf->out_at = malloc(((size_t)nout * 3 + 1) * sizeof *pf->out_at);
+    pf->outs = malloc((total ? total : 1) * sizeof *pf->outs);
+    if (!pf->trans || !pf->out_at || !pf->outs)
+        goto out;
+    /* each output state's entries sorted (rules, then literal ids) and
+     * without repeats */
+    pos = 0;
     for (uint32_t s = 0; s < nstates; s++) {
         uint32_t *row = pf->trans + (size_t)perm[s] * width;
         for (uint32_t c = 0; c < ncls; c++)
             row[c] = perm[g[(size_t)s * ncls + c]] * width;
-        row[ncls] = cnt[s] ? perm[s] - nplain : 0;
+        row[ncls] = 0;
+        if (!cnt[s])
+            continue;
+        uint32_t k = perm[s] - nplain, *e = merged + first[s], n = cnt[s];
+        qsort(e, n, sizeof *e, cmp_u32);
+        if (e[n - 1] == OUT_ALL) {
+            row[ncls] = OUT_ALL;
+            continue;
+        }
+        row[ncls] = k;
+        pf->out_at[3 * k] = (uint32_t)pos;
+        pf->out_at[3 * k + 1] = NO_STATE;
+        for (uint32_t j = 0; j < n; j++) {
+            if (j && e[j] == e[j - 1])
+                continue;
+            if ((e[j] & ENTRY_LIT) && pf->out_at[3 * k + 1] == NO_STATE)
+                pf->out_at[3 * k + 1] = (uint32_t)pos;
+            pf->outs[pos++] = e[j] & ~ENTRY_LIT;
+        }
+        if (pf->out_at[3 * k + 1] == NO_STATE)
+            pf->out_at[3 * k + 1] = (uint32_t)pos;
+        pf->out_at[3 * k + 2] = (uint32_t)pos;
     }
     rc = 0;
 out:
@@ -1180,91 +1530,244 @@ out:
     free(own);
     free(ownv);
     free(cnt);
-    free(at_end);
     free(perm);
     free(first);
+    free(fill);
+    free(merged);
     return rc;
+}
+
+/* The clause a rule is found by: its rarest. */
+static size_t anchor_clause(const kl_rule *r, const unsigned char *usable)
+{
+    size_t best = 0;
+    int best_score = -(1 << 30);
+    for (size_t c = 0; c < r->nclauses; c++) {
+        if (!usable[c])
+            continue;
+        int s = clause_score(&r->clauses[c]);
+        if (s > best_score) {
+            best = c;
+            best_score = s;
+        }
+    }
+    return best;
+}
+
+/* The literal ids of each clause as (word, mask) pairs for rule_met. */
+static int build_clause_masks(struct kl_prefilter *pf, const uint32_t *first_lit, size_t ncl,
+                              const uint32_t *ids)
+{
+    size_t nlits = first_lit[ncl];
+    pf->cl_at = malloc((ncl + 1) * sizeof *pf->cl_at);
+    pf->cl_word = malloc((nlits ? nlits : 1) * sizeof *pf->cl_word);
+    pf->cl_mask = malloc((nlits ? nlits : 1) * sizeof *pf->cl_mask);
+    uint32_t *tmp = malloc((nlits ? nlits : 1) * sizeof *tmp);
+    if (!pf->cl_at || !pf->cl_word || !pf->cl_mask || !tmp) {
+        free(tmp);
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t c = 0; c < ncl; c++) {
+        pf->cl_at[c] = (uint32_t)k;
+        size_t n = first_lit[c + 1] - first_lit[c];
+        memcpy(tmp, ids + first_lit[c], n * sizeof *tmp);
+        qsort(tmp, n, sizeof *tmp, cmp_u32);
+        for (size_t j = 0; j < n; j++) {
+            if (j == 0 || tmp[j] / 64 != tmp[j - 1] / 64) {
+                pf->cl_word[k] = tmp[j] / 64;
+                pf->cl_mask[k++] = 0;
+            }
+            pf->cl_mask[k - 1] |= (uint64_t)1 << (tmp[j] % 64);
+        }
+    }
+    pf->cl_at[ncl] = (uint32_t)k;
+    free(tmp);
+    return 0;
 }
 
 struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
 {
     struct kl_prefilter *pf = calloc(1, sizeof *pf);
+    lit_ref *lits = NULL;
+    uint32_t *litid = NULL, *first_lit = NULL, *ids = NULL;
     if (!pf)
         return NULL;
-    pf->nrules = rules->count;
-    pf->mask = calloc(rules->count ? rules->count : 1, 1);
-    if (!pf->mask || rules->count >= (1u << 28))
+    size_t nrules = rules->count;
+    pf->nrules = nrules;
+    pf->base = malloc(nrules ? nrules : 1);
+    if (!pf->base || nrules >= ENTRY_SURE)
         goto fail;
+    memset(pf->base, 1, nrules);
     if (prefilter_disabled())
         return pf;
 
-    size_t nlits = 2, n = 0;
-    for (size_t r = 0; r < rules->count; r++)
-        for (size_t c = 0; c < rules->rules[r]->nclauses && c < KL_PREFILTER_MAX_CLAUSES; c++)
+    size_t nlits = 2, ncl = 0, n = 0;
+    for (size_t r = 0; r < nrules; r++) {
+        for (size_t c = 0; c < rules->rules[r]->nclauses; c++) {
             nlits += rules->rules[r]->clauses[c].nlits;
-    lit_ref *lits = malloc(nlits * sizeof *lits);
-    if (!lits)
+            ncl++;
+        }
+    }
+    lits = malloc(nlits * sizeof *lits);
+    first_lit = malloc((ncl + 1) * sizeof *first_lit);
+    ids = malloc(nlits * sizeof *ids);
+    pf->rule_cl = malloc((nrules + 1) * sizeof *pf->rule_cl);
+    if (!lits || !first_lit || !ids || !pf->rule_cl)
         goto fail;
-    for (size_t r = 0; r < rules->count; r++) {
+    ncl = 0;
+    for (size_t r = 0; r < nrules; r++) {
         const kl_rule *rule = rules->rules[r];
-        for (size_t c = 0; c < rule->nclauses && c < KL_PREFILTER_MAX_CLAUSES; c++) {
+        /* a clause with an empty literal is met by every sentence: left out */
+        unsigned char usable[KL_PREFILTER_MAX_CLAUSES * 4];
+        size_t nc = rule->nclauses < sizeof usable ? rule->nclauses : sizeof usable;
+        int any = 0, nusable = 0;
+        for (size_t c = 0; c < nc; c++) {
             const kl_clause *cl = &rule->clauses[c];
-            int usable = cl->nlits > 0;
+            usable[c] = cl->nlits > 0;
             for (size_t j = 0; j < cl->nlits; j++)
                 if (!cl->lits[j] || !cl->lits[j][0])
-                    usable = 0; /* an empty literal is in every sentence */
-            if (!usable)
+                    usable[c] = 0;
+            any |= usable[c];
+            nusable += usable[c];
+        }
+        pf->rule_cl[r] = (uint32_t)ncl;
+        if (!any)
+            continue;
+        pf->base[r] = 0;
+        size_t anchor = anchor_clause(rule, usable);
+        for (size_t c = 0; c < nc; c++) {
+            if (!usable[c])
                 continue;
+            const kl_clause *cl = &rule->clauses[c];
+            first_lit[ncl++] = (uint32_t)n;
             for (size_t j = 0; j < cl->nlits; j++)
-                lits[n++] = (lit_ref){cl->lits[j], strlen(cl->lits[j]), (uint32_t)(r << 3 | c)};
-            pf->mask[r] |= (unsigned char)(1u << c);
+                lits[n++] = (lit_ref){cl->lits[j], strlen(cl->lits[j]), (uint32_t)r,
+                                      c != anchor    ? 0
+                                      : nusable == 1 ? 2
+                                                     : 1,
+                                      0};
         }
     }
+    pf->rule_cl[nrules] = (uint32_t)ncl;
+    first_lit[ncl] = (uint32_t)n;
     if (n) {
         /* K (KELVIN SIGN) and ſ (LONG S) match k and s caselessly */
-        lits[n++] = (lit_ref){"\xE2\x84\xAA", 3, OUT_ALL};
-        lits[n++] = (lit_ref){"\xC5\xBF", 2, OUT_ALL};
-        if (build_automaton(pf, lits, n) != 0) {
-            free(lits);
+        size_t nrule_lits = n;
+        lits[n++] = (lit_ref){"\xE2\x84\xAA", 3, NO_STATE, 0, 0};
+        lits[n++] = (lit_ref){"\xC5\xBF", 2, NO_STATE, 0, 0};
+        if (build_automaton(pf, lits, n, &litid) != 0)
             goto fail;
-        }
+        for (size_t i = 0; i < nrule_lits; i++)
+            ids[i] = litid[lits[i].state] % HIT_BITS;
+        if (build_clause_masks(pf, first_lit, ncl, ids) != 0)
+            goto fail;
     }
     free(lits);
+    free(litid);
+    free(first_lit);
+    free(ids);
     return pf;
 fail:
+    free(lits);
+    free(litid);
+    free(first_lit);
+    free(ids);
     kl_prefilter_free(pf);
     return NULL;
 }
 
+/* Are all clauses of rule r met by the literals hit? */
+static int rule_met(const struct kl_prefilter *pf, size_t r, const uint64_t *hit)
+{
+    for (uint32_t c = pf->rule_cl[r]; c < pf->rule_cl[r + 1]; c++) {
+        uint32_t k = pf->cl_at[c], end = pf->cl_at[c + 1];
+        while (k < end && !(hit[pf->cl_word[k]] & pf->cl_mask[k]))
+            k++;
+        if (k == end)
+            return 0;
+    }
+    return 1;
+}
+
+/* Output states met in a pass are noted without a branch and handled in
+ * batches of this many. */
+#define SEEN_BATCH 64u
+
+/* Handles the output states of a pass: literal bits, queued rules. Returns
+ * 0 when the text holds KELVIN SIGN or LONG S (every rule a candidate). */
+static int take_outputs(const struct kl_prefilter *pf, const uint32_t *seen, size_t nseen,
+                        uint64_t *hit, unsigned char *cand, uint32_t *queue, size_t *nq,
+                        int *overflow)
+{
+    const uint32_t ncls = pf->width - 1, *outs = pf->outs;
+    for (size_t i = 0; i < nseen; i++) {
+        uint32_t k = pf->trans[seen[i] + ncls];
+        if (k == OUT_ALL)
+            return 0;
+        const uint32_t *at = pf->out_at + 3 * (size_t)k;
+        for (uint32_t o = at[0]; o < at[1]; o++) {
+            uint32_t r = outs[o];
+            if (r & ENTRY_SURE) {
+                cand[r & ~ENTRY_SURE] = 1;
+                continue;
+            }
+            if (cand[r])
+                continue;
+            cand[r] = 2; /* queued */
+            if (*nq < QUEUE_MAX)
+                queue[(*nq)++] = r;
+            else
+                *overflow = 1;
+        }
+        for (uint32_t o = at[1]; o < at[2]; o++)
+            hit[outs[o] / 64] |= (uint64_t)1 << (outs[o] % 64);
+    }
+    return 1;
+}
+
+/* One pass of the automaton: a literal sets its bit in hit; a literal of a
+ * rule's anchor clause (its rarest) queues the rule, which is checked at
+ * the end against the bits. A common word ("you") thus costs one bit, not
+ * one write per rule that mentions it. */
 void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, size_t len,
                              unsigned char *cand)
 {
     size_t nrules = pf->nrules;
-    if (!pf->trans) {
-        memset(cand, 1, nrules);
+    memcpy(cand, pf->base, nrules);
+    if (!pf->trans)
         return;
-    }
-    memset(cand, 0, nrules);
+    uint64_t hit[HIT_BITS / 64];
+    memset(hit, 0, pf->hit_words * sizeof hit[0]);
+    uint32_t queue[QUEUE_MAX], seen[SEEN_BATCH];
+    size_t nq = 0, nseen = 0;
+    int overflow = 0;
     const unsigned char *t = (const unsigned char *)text;
     const unsigned char *cls = pf->cls;
     const uint32_t *trans = pf->trans;
-    const uint32_t out_first = pf->out_first, ncls = pf->width - 1;
+    const uint32_t out_first = pf->out_first;
     uint32_t s = 0;
     for (size_t i = 0; i < len; i++) {
         s = trans[s + cls[t[i]]];
-        if (s < out_first)
-            continue;
-        uint32_t k = trans[s + ncls];
-        for (uint32_t o = pf->out_start[k]; o < pf->out_start[k + 1]; o++) {
-            uint32_t e = pf->outs[o];
-            if (e == OUT_ALL) {
-                memset(cand, 1, nrules);
-                return;
-            }
-            cand[e >> 3] |= (unsigned char)(1u << (e & 7));
+        seen[nseen] = s;
+        nseen += s >= out_first;
+        if (nseen == SEEN_BATCH) {
+            if (!take_outputs(pf, seen, nseen, hit, cand, queue, &nq, &overflow))
+                goto all;
+            nseen = 0;
         }
     }
-    const unsigned char *mask = pf->mask;
-    for (size_t r = 0; r < nrules; r++)
-        cand[r] = cand[r] == mask[r];
+    if (!take_outputs(pf, seen, nseen, hit, cand, queue, &nq, &overflow))
+        goto all;
+    if (!overflow) {
+        for (size_t q = 0; q < nq; q++)
+            cand[queue[q]] = (unsigned char)rule_met(pf, queue[q], hit);
+    } else {
+        for (size_t r = 0; r < nrules; r++)
+            if (cand[r] == 2)
+                cand[r] = (unsigned char)rule_met(pf, r, hit);
+    }
+    return;
+all:
+    memset(cand, 1, nrules);
 }

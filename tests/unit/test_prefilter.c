@@ -1,0 +1,1003 @@
+/*
+ * test_prefilter.c -- the literal prefilter: clauses derived from patterns
+ * (by hand-written expectations), the Aho-Corasick scan against a naive
+ * evaluation of the same clauses, and soundness: whenever a rule's regex
+ * matches a text, the prefilter must let the rule run on it. Soundness is
+ * checked on random patterns with random texts, and on the built-in rules
+ * with sentences made from their examples (case changes, inserted and
+ * dropped words, typographic apostrophes, KELVIN SIGN and LONG S, word
+ * soup), both rule by rule against PCRE2 and as whole scans compared with
+ * KINDLINT_NO_PREFILTER=1.
+ */
+#include "helpers.h"
+#include "kl_internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+
+static uint32_t rnd(uint32_t n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return n ? (uint32_t)(rng_state % n) : 0;
+}
+
+static void rule_clear_clauses(kl_rule *r)
+{
+    for (size_t i = 0; i < r->nclauses; i++) {
+        for (size_t j = 0; j < r->clauses[i].nlits; j++)
+            free(r->clauses[i].lits[j]);
+        free(r->clauses[i].lits);
+    }
+    free(r->clauses);
+    free(r->triggers_desc);
+    r->clauses = NULL;
+    r->nclauses = 0;
+    r->triggers_desc = NULL;
+}
+
+/* The description of the clauses derived from pattern ("" for none). */
+static char *derive(const char *pattern)
+{
+    kl_rule r;
+    memset(&r, 0, sizeof r);
+    r.pattern = (char *)pattern;
+    assert_int_equal(kl_rule_derive_clauses(&r), KL_OK);
+    char *desc = strdup(r.triggers_desc ? r.triggers_desc : "");
+    rule_clear_clauses(&r);
+    return desc;
+}
+
+/* A rule set built by hand (no YAML), freed by kl_rules_free. */
+static kl_rule *add_rule(kl_rules *set, const char *pattern)
+{
+    if (set->count == set->cap) {
+        set->cap = set->cap ? set->cap * 2 : 16;
+        set->rules = realloc(set->rules, set->cap * sizeof *set->rules);
+        assert_non_null(set->rules);
+    }
+    kl_rule *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    char id[32];
+    snprintf(id, sizeof id, "r%zu", set->count);
+    r->id = strdup(id);
+    r->index = set->count;
+    if (pattern) {
+        r->pattern = strdup(pattern);
+        kl_diag d;
+        r->re = kl_pattern_compile(pattern, "t", id, "match", NULL, NULL, &d);
+        if (r->re)
+            pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
+    }
+    set->rules[set->count++] = r;
+    return r;
+}
+
+static int has_fold_char(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if ((unsigned char)s[i] == 0xC5 && (unsigned char)s[i + 1] == 0xBF)
+            return 1;
+        if (i + 2 < n && (unsigned char)s[i] == 0xE2 && (unsigned char)s[i + 1] == 0x84 &&
+            (unsigned char)s[i + 2] == 0xAA)
+            return 1;
+    }
+    return 0;
+}
+
+static int contains_caseless(const char *hay, size_t n, const char *lit)
+{
+    size_t m = strlen(lit);
+    for (size_t i = 0; i + m <= n; i++) {
+        size_t j = 0;
+        while (j < m && tolower((unsigned char)hay[i + j]) == (unsigned char)lit[j])
+            j++;
+        if (j == m)
+            return 1;
+    }
+    return 0;
+}
+
+/* What the prefilter should say, evaluated the slow way. */
+static int naive_candidate(const kl_rule *r, const char *text, size_t n)
+{
+    if (has_fold_char(text, n))
+        return 1;
+    for (size_t c = 0; c < r->nclauses; c++) {
+        int hit = 0;
+        for (size_t j = 0; j < r->clauses[c].nlits && !hit; j++)
+            hit = contains_caseless(text, n, r->clauses[c].lits[j]);
+        if (!hit)
+            return 0;
+    }
+    return 1;
+}
+
+/* Does re match text? Random patterns can backtrack badly: a match that
+ * hits the (low) limit counts as no match, which only weakens the test. */
+static pcre2_match_context *mctx;
+
+static int regex_matches(pcre2_code *re, const char *text, size_t n, pcre2_match_data *md)
+{
+    if (!mctx) {
+        mctx = pcre2_match_context_create(NULL);
+        pcre2_set_match_limit(mctx, 20000);
+    }
+    int rc = pcre2_match(re, (PCRE2_SPTR)text, n, 0, 0, md, mctx);
+    return rc >= 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Derivation, case by case                                                  */
+/* ------------------------------------------------------------------------ */
+
+static void test_derive_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pattern, *want;
+    } cases[] = {
+        /* plain runs; the rarer literal first */
+        {"\\byou\\s+never\\b", "\"never\" & \"you\""},
+        {"you never", "\"you never\""},
+        {"Sorry", "\"sorry\""},
+        {"\\bI'm\\s+sorry", "\"sorry\""}, /* ' is a class after expansion */
+        {"don't\\s+care", "\"care\" & \"don\""},
+        {"\\bjust\\s+relax\\b", "\"relax\" & \"just\""},
+        /* alternation: one literal from every branch, or nothing */
+        {"\\b(?:always|never)\\b", "(\"always\"|\"never\")"},
+        {"\\b(?:always|u)\\b", ""},
+        {"(?:never|)\\s+again", "\"again\""},
+        {"never|", ""},
+        {"\\b(?:you|u)\\s+(?:always|never)", "(\"always\"|\"never\")"},
+        {"(?:calm down|relax)", "(\"calm down\"|\"relax\")"},
+        {"(?:abcd|abc|xyzw)", "(\"abc\"|\"xyzw\")"}, /* "abcd" holds "abc" */
+        {"(?:that\\s+way|like\\s+that)", "(\"that\"|\"like\") & (\"way\"|\"that\")"},
+        {"overreact(?:ing)?", "\"overreact\""},
+        /* quantifiers */
+        {"hello?world", "\"world\" & \"hell\""},
+        {"hel+o", "\"hel\""},
+        {"a++bcd", "\"abcd\""},
+        {"never{2}", "\"neverr\""},
+        {"nev(?:er){2,3}", "\"nev\""},
+        {"(?:foo)?barbaz", "\"barbaz\""},
+        {"(?:foo)*barbaz", "\"barbaz\""},
+        {"(?:always )+wrong", "\"wrong\" & \"always \""},
+        {"(?:always ){0,2}wrong", "\"wrong\""},
+        {"(?:nope)??", ""},
+        /* what contributes nothing */
+        {"(?=never)abc", "\"abc\""},
+        {"(?!never)abc", "\"abc\""},
+        {"(?<!not )sorry", "\"sorry\""},
+        {"(?<=oh )sorry", "\"sorry\""},
+        {"(*pla:never)abc", "\"abc\""},
+        {"[abc]lame", "\"lame\""},
+        {"[]x]yes", "\"yes\""},
+        {"[^]]yes", "\"yes\""},
+        {"[[:alpha:]]yes", "\"yes\""},
+        {"[\\]a]yes", "\"yes\""},
+        {"[\\Q]\\E]yes", "\"yes\""},
+        {"\\w+ness", "\"ness\""},
+        {"\\p{L}+ish", "\"ish\""},
+        {"\\p{L}ish", "\"ish\""},
+        {"(never)\\1", "\"never\""},
+        {"(?<w>never) \\k<w>", "\"never\""},
+        {"(never) \\g{1}", "\"never\""},
+        {"\\x41bc", ""},
+        {"\\x{41}bcd", "\"bcd\""},
+        {"\\101bc", ""},
+        {"nev(?#comment)er", "\"nev\""},
+        {"caf\xC3\xA9s", "\"caf\""},
+        {"a.b.c.def", "\"def\""},
+        {"(?i)never", "\"never\""},
+        {"(?-i:NeVer)", "\"never\""},
+        {"(?s:never)", "\"never\""},
+        {"(*UCP)never", "\"never\""},
+        {"(?<act>listen|hear)", "(\"listen\"|\"hear\")"},
+        {"(?P<act>listen)", "\"listen\""},
+        {"(?'act'listen)", "\"listen\""},
+        {"(?|(abc)|(abd))", "(\"abc\"|\"abd\")"},
+        {"(?>atomic)", "\"atomic\""},
+        {"\\Qa.b|c\\E", "\"a.b|c\""},
+        {"\\Qabcde\\E?", "\"abcd\""},
+        {"\\Qabcd\\E?x", "\"abc\""},
+        {"x\\.y\\.z", "\"x.y.z\""},
+        {"\\bk(?:ee)?p it up", "\"p it up\""},
+        {"abcdefghijklmnopqrstuvwxyz0123456789", "\"abcdefghijklmnopqrstuvwxyz012345\" & \"6789\""},
+        /* (?x): white space and comments are not there; options are scoped */
+        {"(?x) never", "\"never\""},
+        {"(?x: n e v e r )", "\"never\""},
+        {"(?x) sorry \\s+ you  # a comment | with ) in it\n | apologies",
+         "(\"sorry\"|\"apologies\")"},
+        {"(?x) ab c +d", "\"abc\""},
+        {"(?x) abc\\ def", "\"abc def\""},
+        {"(?x) a b c d e (?-x) f g", "\"abcde\""},
+        {"(?x: a b c ) d e f", "\" d e f\" & \"abc\""},
+        {"((?x) a b c ) d e f", "\" d e f\" & \"abc\""},
+        {"(?x)(?:a b c|(?-x)d e f| g h i)", "(\"abc\"|\"d e f\"|\" g h i\")"},
+        {"(?x)abcd\xE2\x80\xA8?e", "\"abc\""},
+        {"(?x)abcd\xC2\x85?e", "\"abc\""},
+        {"(?x)[ #]abc", "\"abc\""},
+        {"(?x)\\#abc", "\"#abc\""},
+        {"(?xi)abc", "\"abc\""},
+        {"(?x-x) abc", "\" abc\""},
+        {"(?x)(?^) abc", "\" abc\""},
+        /* subroutine calls require what the group requires; DEFINE and
+         * conditions require nothing */
+        {"(?&w)\\s+never(?(DEFINE)(?<w>you|u))", "\"never\""},
+        {"(?&w)\\s+never(?(DEFINE)(?<w>always|forever))", "(\"always\"|\"forever\") & \"never\""},
+        {"(?(DEFINE)(?<a>xyz))abc(?&a)", "\"abc\" & \"xyz\""},
+        {"(?1)x(abc)", "\"abc\""},
+        {"(?<r>hello(?&r)?)", "\"hello\""},
+        {"(?<r>a(?&r)b)c", ""},
+        {"(?P<w>sorry) (?P>w)", "\"sorry\""},
+        {"\\g<w> (?<w>oops)", "\"oops\""},
+        {"\\g'1' (oops)", "\"oops\""},
+        {"(?J)(?<w>abc)(?<w>def)x(?&w)", "\"abc\" & \"def\""},
+        {"(?|(abc)|(abd))(?1)", "(\"abc\"|\"abd\")"},
+        {"(?n)(abc)(xyz)(?1)", "\"abc\" & \"xyz\""},
+        {"(?(1)abc|def)", ""},
+        {"(?(?=x)abc|abd)ghi", "\"ghi\""},
+        {"(?(?<!x)abc)ghi", "\"ghi\""},
+        {"(?x)(?&a)(?(DEFINE)(?<a> h e l l o ))", "\"hello\""},
+        {"(?&a) (?x:(?<a> h e y o u ))", "\"heyou\""},
+        {"(?&nope)abc", "\"abc\""},
+        /* beyond the reader: nothing derived at all */
+        {"(*CR)(?x)abc # x\n def", ""},
+        {"a{,3}never", ""},
+        {"never{x}", ""},
+        {"(*ACCEPT)never", ""},
+        {"abc(?#x)?", ""},
+        {"abc\\E?", ""},
+        {"(?C1)abc", ""},
+        {"\\12abc", ""},
+        {"abc)", ""},
+        {"(abc", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = derive(cases[i].pattern);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("pattern %s: derived [%s], expected [%s]", cases[i].pattern, got,
+                     cases[i].want);
+        free(got);
+    }
+}
+
+static void test_derive_keeps_triggers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *lits[3];
+        const char *want;
+    } cases[] = {
+        /* a derived clause the author's already says is not repeated */
+        {{"never", NULL, NULL}, "\"never\" & \"you\""},
+        {{"nev", NULL, NULL}, "\"nev\" & \"never\" & \"you\""},
+        /* a stronger one is added */
+        {{"never", "nevr", NULL}, "(\"never\"|\"nevr\") & \"never\" & \"you\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        kl_rule r;
+        memset(&r, 0, sizeof r);
+        r.pattern = "\\byou\\s+never\\b";
+        r.clauses = calloc(1, sizeof *r.clauses);
+        r.clauses[0].lits = calloc(3, sizeof(char *));
+        for (size_t j = 0; j < 3 && cases[i].lits[j]; j++)
+            r.clauses[0].lits[r.clauses[0].nlits++] = strdup(cases[i].lits[j]);
+        r.nclauses = 1;
+        assert_int_equal(kl_rule_derive_clauses(&r), KL_OK);
+        assert_string_equal(r.triggers_desc, cases[i].want);
+        /* deriving again changes nothing */
+        size_t n = r.nclauses;
+        assert_int_equal(kl_rule_derive_clauses(&r), KL_OK);
+        assert_string_equal(r.triggers_desc, cases[i].want);
+        assert_int_equal(r.nclauses, n);
+        rule_clear_clauses(&r);
+    }
+}
+
+/* The only characters outside ASCII that PCRE2 (UTF, UCP, CASELESS) folds
+ * to ASCII are U+212A KELVIN SIGN (k) and U+017F LONG S (s): the prefilter
+ * relies on it. */
+static void test_caseless_ascii_folds(void **state)
+{
+    (void)state;
+    int err;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR) "^[\\x01-\\x7f]$", PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, &err, &off, NULL);
+    pcre2_code *lit = pcre2_compile((PCRE2_SPTR) "^(?:a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r|s|t|u|"
+                                                 "v|w|x|y|z)$",
+                                    PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS,
+                                    &err, &off, NULL);
+    assert_non_null(re);
+    assert_non_null(lit);
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    for (uint32_t cp = 0x80; cp <= 0x10FFFF; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            continue;
+        unsigned char u[4];
+        size_t n;
+        if (cp < 0x800) {
+            u[0] = (unsigned char)(0xC0 | cp >> 6);
+            u[1] = (unsigned char)(0x80 | (cp & 0x3F));
+            n = 2;
+        } else if (cp < 0x10000) {
+            u[0] = (unsigned char)(0xE0 | cp >> 12);
+            u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+            u[2] = (unsigned char)(0x80 | (cp & 0x3F));
+            n = 3;
+        } else {
+            u[0] = (unsigned char)(0xF0 | cp >> 18);
+            u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+            u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+            u[3] = (unsigned char)(0x80 | (cp & 0x3F));
+            n = 4;
+        }
+        int a = pcre2_match(re, u, n, 0, 0, md, NULL) >= 0;
+        int b = pcre2_match(lit, u, n, 0, 0, md, NULL) >= 0;
+        if ((a || b) && cp != 0x212A && cp != 0x17F)
+            fail_msg("U+%04X matches an ASCII character caselessly", (unsigned)cp);
+        if ((cp == 0x212A || cp == 0x17F) && !b)
+            fail_msg("U+%04X no longer folds to ASCII", (unsigned)cp);
+    }
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    pcre2_code_free(lit);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The automaton                                                             */
+/* ------------------------------------------------------------------------ */
+
+static void test_candidates_basic(void **state)
+{
+    (void)state;
+    kl_rules *set = kl_rules_new();
+    kl_rule *a = add_rule(set, "\\byou\\s+never\\b");
+    kl_rule *b = add_rule(set, "\\b(?:always|constantly)\\b");
+    kl_rule *c = add_rule(set, "\\w+!!"); /* no clause: always a candidate */
+    kl_rule *k = add_rule(set, "\\bkeep\\s+calm\\b");
+    for (size_t i = 0; i < set->count; i++)
+        assert_int_equal(kl_rule_derive_clauses(set->rules[i]), KL_OK);
+    assert_int_equal(c->nclauses, 0);
+    assert_null(c->triggers_desc);
+    set->prefilter = kl_prefilter_build(set);
+    assert_non_null(set->prefilter);
+    set->compiled = 1;
+    unsigned char cand[4];
+    const struct {
+        const char *text;
+        unsigned char want[4];
+    } cases[] = {
+        {"I never said that", {0, 0, 1, 0}},
+        {"YOU NEVER LISTEN", {1, 0, 1, 0}},
+        {"never, you say?", {1, 0, 1, 0}}, /* the regex will not match; the filter may pass */
+        {"You Always do this", {0, 1, 1, 0}},
+        {"constantly you never", {1, 1, 1, 0}},
+        {"Keep calm", {0, 0, 1, 1}},
+        {"\xE2\x84\xAA"
+         "eep calm",
+         {1, 1, 1, 1}}, /* KELVIN SIGN: every rule */
+        {"\xC5\xBF"
+         "o",
+         {1, 1, 1, 1}}, /* LONG S */
+        {"", {0, 0, 1, 0}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        kl_prefilter_candidates(set->prefilter, cases[i].text, strlen(cases[i].text), cand);
+        if (memcmp(cand, cases[i].want, 4) != 0)
+            fail_msg("\"%s\": got %d%d%d%d", cases[i].text, cand[0], cand[1], cand[2], cand[3]);
+    }
+    (void)a;
+    (void)b;
+    (void)k;
+    kl_rules_free(set);
+}
+
+static void test_no_prefilter_env(void **state)
+{
+    (void)state;
+    kl_rules *set = kl_rules_new();
+    add_rule(set, "\\byou\\s+never\\b");
+    assert_int_equal(kl_rule_derive_clauses(set->rules[0]), KL_OK);
+    setenv("KINDLINT_NO_PREFILTER", "1", 1);
+    set->prefilter = kl_prefilter_build(set);
+    unsetenv("KINDLINT_NO_PREFILTER");
+    assert_non_null(set->prefilter);
+    unsigned char cand[1] = {0};
+    kl_prefilter_candidates(set->prefilter, "hello", 5, cand);
+    assert_int_equal(cand[0], 1);
+    kl_rules_free(set);
+}
+
+/* Random clauses over a small alphabet, random texts over the same: the
+ * automaton must agree with a naive substring check exactly. */
+static void test_automaton_matches_naive(void **state)
+{
+    (void)state;
+    static const char alpha[] = "abcsk AB";
+    for (int round = 0; round < 20; round++) {
+        kl_rules *set = kl_rules_new();
+        size_t nrules = 1 + rnd(300);
+        for (size_t i = 0; i < nrules; i++) {
+            kl_rule *r = add_rule(set, NULL);
+            r->nclauses = rnd(9); /* 0..8 */
+            r->clauses = calloc(r->nclauses + 1, sizeof *r->clauses);
+            for (size_t c = 0; c < r->nclauses; c++) {
+                kl_clause *cl = &r->clauses[c];
+                cl->nlits = 1 + rnd(4);
+                cl->lits = calloc(cl->nlits, sizeof(char *));
+                for (size_t j = 0; j < cl->nlits; j++) {
+                    size_t len = 1 + rnd(5);
+                    char *s = calloc(len + 1, 1);
+                    for (size_t q = 0; q < len; q++)
+                        s[q] = (char)tolower((unsigned char)alpha[rnd(sizeof alpha - 1)]);
+                    cl->lits[j] = s;
+                }
+            }
+        }
+        set->prefilter = kl_prefilter_build(set);
+        assert_non_null(set->prefilter);
+        unsigned char *cand = malloc(nrules);
+        for (int t = 0; t < 300; t++) {
+            char text[64];
+            size_t len = rnd(40), n = 0;
+            while (n < len) {
+                uint32_t p = rnd(100);
+                if (p == 0 && n + 3 <= len) {
+                    memcpy(text + n, "\xE2\x84\xAA", 3);
+                    n += 3;
+                } else if (p == 1 && n + 2 <= len) {
+                    memcpy(text + n, "\xC5\xBF", 2);
+                    n += 2;
+                } else if (p == 2) {
+                    text[n++] = (char)0xE2; /* a lone lead byte */
+                } else {
+                    text[n++] = alpha[rnd(sizeof alpha - 1)];
+                }
+            }
+            kl_prefilter_candidates(set->prefilter, text, n, cand);
+            for (size_t i = 0; i < nrules; i++)
+                if (cand[i] != naive_candidate(set->rules[i], text, n))
+                    fail_msg("round %d rule %zu text \"%.*s\": prefilter %d", round, i, (int)n,
+                             text, cand[i]);
+        }
+        free(cand);
+        kl_rules_free(set);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Soundness on random patterns                                              */
+/* ------------------------------------------------------------------------ */
+
+typedef struct gen {
+    kl_buf re;   /* the pattern */
+    kl_buf text; /* a text meant to match it (often does) */
+    int groups;
+    int depth;
+    int ext;    /* under (?x): white space and comments between atoms */
+    int define; /* (?&d0) was used: the pattern ends with its DEFINE */
+} gen;
+
+/* Under (?x), something PCRE2 ignores, now and then. */
+static void gen_space(gen *g)
+{
+    static const char *const sp[] = {" ", "\n  ", "\t", " # note | ) ( [\n", "\xE2\x80\xA8"};
+    if (g->ext && rnd(3) == 0)
+        kl_buf_puts(&g->re, sp[rnd(sizeof sp / sizeof sp[0])]);
+}
+
+static const char *const gen_words[] = {"you", "never", "always", "sorry", "kiss",
+                                        "ok",  "so",    "ask",    "a",     "b"};
+
+static void gen_word_case(kl_buf *b, const char *w)
+{
+    for (; *w; w++) {
+        char c = *w;
+        kl_buf_putc(b, rnd(4) == 0 ? (char)toupper((unsigned char)c) : c);
+    }
+}
+
+static void gen_alt(gen *g);
+
+static void gen_atom(gen *g)
+{
+    uint32_t k = rnd(g->depth > 3 ? 10 : 22);
+    const char *w = gen_words[rnd(sizeof gen_words / sizeof gen_words[0])];
+    size_t before = g->text.len;
+    gen_space(g);
+    switch (k) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+        for (const char *c = w; *c; c++) { /* "ne ver" is "never" under (?x) */
+            char one[2] = {*c, '\0'};
+            gen_word_case(&g->re, one);
+            if (c[1])
+                gen_space(g);
+        }
+        gen_word_case(&g->text, w);
+        break;
+    case 4:
+        kl_buf_puts(&g->re, "\\s+");
+        kl_buf_putc(&g->text, ' ');
+        break;
+    case 5: kl_buf_puts(&g->re, "\\b"); break;
+    case 6:
+        kl_buf_puts(&g->re, "[sk]");
+        kl_buf_putc(&g->text, rnd(2) ? 's' : 'K');
+        break;
+    case 7:
+        kl_buf_puts(&g->re, "'");
+        kl_buf_puts(&g->text, rnd(2) ? "'" : "\xE2\x80\x99");
+        break;
+    case 8:
+        kl_buf_puts(&g->re, "\\w");
+        kl_buf_putc(&g->text, 'x');
+        break;
+    case 9:
+        kl_buf_puts(&g->re, ".");
+        kl_buf_putc(&g->text, '.');
+        break;
+    case 10:
+    case 11:
+        g->depth++;
+        kl_buf_puts(&g->re, rnd(2) ? "(?:" : (g->groups++, "("));
+        gen_alt(g);
+        kl_buf_putc(&g->re, ')');
+        g->depth--;
+        break;
+    case 12:
+        g->depth++;
+        kl_buf_puts(&g->re, rnd(2) ? "(?=" : "(?!");
+        {
+            size_t t = g->text.len;
+            gen_alt(g);
+            g->text.len = t; /* lookaheads consume nothing */
+        }
+        kl_buf_putc(&g->re, ')');
+        g->depth--;
+        break;
+    case 13:
+        if (g->groups) {
+            kl_buf_printf(&g->re, "\\%d", 1 + (int)rnd((uint32_t)g->groups));
+            break;
+        }
+        /* fall through */
+    case 14:
+        kl_buf_puts(&g->re, "\\Q");
+        kl_buf_puts(&g->re, w);
+        kl_buf_puts(&g->re, "|(\\E");
+        kl_buf_puts(&g->text, w);
+        kl_buf_puts(&g->text, "|(");
+        break;
+    case 15:
+        kl_buf_printf(&g->re, "(?i:%s)", w);
+        kl_buf_puts(&g->text, w);
+        break;
+    case 16:
+        kl_buf_printf(&g->re, "(?<=%s)", w); /* the text before may hold it */
+        break;
+    case 17:
+    case 18:
+        g->depth++;
+        if (rnd(2)) {
+            kl_buf_puts(&g->re, "(?>");
+        } else {
+            kl_buf_printf(&g->re, "(?<n%d>", g->groups);
+            g->groups++;
+        }
+        gen_alt(g);
+        kl_buf_putc(&g->re, ')');
+        g->depth--;
+        break;
+    case 19:
+        if (rnd(2)) {
+            kl_buf_printf(&g->re, "(?&n%u)", rnd((uint32_t)g->groups + 2));
+        } else {
+            kl_buf_puts(&g->re, "(?&d0)");
+            kl_buf_puts(&g->text, "sorry");
+            g->define = 1;
+        }
+        break;
+    default:
+        kl_buf_puts(&g->re, rnd(2) ? "[^a]" : "\\x{61}");
+        kl_buf_putc(&g->text, rnd(2) ? 'a' : 'b');
+        break;
+    }
+    /* a quantifier on the atom now and then (the text repeats it) */
+    size_t alen = g->text.len - before;
+    char piece[256];
+    if (alen >= sizeof piece)
+        alen = 0;
+    memcpy(piece, g->text.data ? g->text.data + before : "", alen);
+    gen_space(g);
+    switch (rnd(12)) {
+    case 0:
+        kl_buf_putc(&g->re, '?');
+        if (rnd(2))
+            g->text.len = before;
+        break;
+    case 1:
+        kl_buf_putc(&g->re, '*');
+        if (rnd(2))
+            g->text.len = before;
+        break;
+    case 2:
+        kl_buf_putc(&g->re, '+');
+        if (rnd(2))
+            kl_buf_append(&g->text, piece, alen);
+        break;
+    case 3:
+        kl_buf_puts(&g->re, "{2}");
+        kl_buf_append(&g->text, piece, alen);
+        break;
+    case 4: kl_buf_puts(&g->re, "{1,3}?"); break;
+    default: break;
+    }
+}
+
+static void gen_seq(gen *g)
+{
+    size_t n = 1 + rnd(4);
+    for (size_t i = 0; i < n; i++)
+        gen_atom(g);
+}
+
+static void gen_alt(gen *g)
+{
+    size_t nb = rnd(3) == 0 ? 2 + rnd(2) : 1;
+    size_t pick = rnd((uint32_t)nb);
+    for (size_t b = 0; b < nb; b++) {
+        if (b)
+            kl_buf_putc(&g->re, '|');
+        size_t t = g->text.len;
+        gen_seq(g);
+        if (b != pick)
+            g->text.len = t; /* the text follows one branch */
+    }
+}
+
+/* A text mutated: case flips, letters swapped for their non-ASCII folds,
+ * a word of noise inserted. */
+static void mutate(kl_buf *out, const char *s, size_t n)
+{
+    uint32_t how = rnd(6);
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (how == 0 && rnd(3) == 0)
+            c = (char)(isupper((unsigned char)c) ? tolower((unsigned char)c)
+                                                 : toupper((unsigned char)c));
+        if (how == 1 && (c == 'k' || c == 'K') && rnd(2)) {
+            kl_buf_puts(out, "\xE2\x84\xAA");
+            continue;
+        }
+        if (how == 2 && (c == 's' || c == 'S') && rnd(2)) {
+            kl_buf_puts(out, "\xC5\xBF");
+            continue;
+        }
+        if (how == 3 && c == ' ' && rnd(3) == 0)
+            kl_buf_puts(out, " so ");
+        kl_buf_putc(out, c);
+    }
+}
+
+static void test_random_patterns_sound(void **state)
+{
+    (void)state;
+    pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+    size_t matched = 0, filtered = 0, checked_rules = 0;
+    for (int round = 0; round < 8; round++) {
+        kl_rules *set = kl_rules_new();
+        kl_buf texts[400];
+        size_t ntexts = 0;
+        for (int i = 0; i < 400; i++) {
+            gen g;
+            memset(&g, 0, sizeof g);
+            kl_buf_init(&g.re);
+            kl_buf_init(&g.text);
+            if (rnd(3) == 0) {
+                g.ext = 1;
+                kl_buf_puts(&g.re, "(?x)");
+            }
+            gen_alt(&g);
+            if (g.define)
+                kl_buf_puts(&g.re, "(?(DEFINE)(?<d0>sorry|kisses))");
+            kl_buf_putc(&g.re, '\0');
+            kl_buf_putc(&g.text, '\0');
+            kl_rule *r = add_rule(set, g.re.data);
+            if (!r->re) { /* e.g. a back reference to a later group */
+                kl_buf_free(&g.re);
+                kl_buf_free(&g.text);
+                free(r->id);
+                free(r->pattern);
+                free(r);
+                set->count--;
+                continue;
+            }
+            assert_int_equal(kl_rule_derive_clauses(r), KL_OK);
+            checked_rules++;
+            texts[ntexts] = g.text;
+            ntexts++;
+            kl_buf_free(&g.re);
+        }
+        set->prefilter = kl_prefilter_build(set);
+        assert_non_null(set->prefilter);
+        unsigned char *cand = malloc(set->count);
+        for (size_t t = 0; t < ntexts; t++) {
+            for (int m = 0; m < 4; m++) {
+                kl_buf text;
+                kl_buf_init(&text);
+                if (m == 0)
+                    kl_buf_puts(&text, texts[t].data);
+                else
+                    mutate(&text, texts[t].data, strlen(texts[t].data));
+                if (m == 3) { /* two texts run together */
+                    kl_buf_putc(&text, ' ');
+                    kl_buf_puts(&text, texts[rnd((uint32_t)ntexts)].data);
+                }
+                kl_buf_putc(&text, '\0');
+                size_t len = strlen(text.data);
+                kl_prefilter_candidates(set->prefilter, text.data, len, cand);
+                for (size_t i = 0; i < set->count; i++) {
+                    const kl_rule *r = set->rules[i];
+                    int hit = regex_matches(r->re, text.data, len, md);
+                    matched += hit;
+                    filtered += !cand[i];
+                    if (hit && !cand[i])
+                        fail_msg("pattern %s matches \"%s\" but the prefilter (%s) skips it",
+                                 r->pattern, text.data, r->triggers_desc);
+                    if (cand[i] != naive_candidate(r, text.data, len))
+                        fail_msg("automaton and naive check differ on %s / \"%s\"", r->pattern,
+                                 text.data);
+                }
+                kl_buf_free(&text);
+            }
+        }
+        for (size_t t = 0; t < ntexts; t++)
+            kl_buf_free(&texts[t]);
+        free(cand);
+        kl_rules_free(set);
+    }
+    pcre2_match_data_free(md);
+    /* the test means something only if both happen a lot */
+    assert_true(matched > 1000);
+    assert_true(filtered > 10000);
+    print_message("random patterns: %zu rules, %zu matches, %zu rule runs skipped\n", checked_rules,
+                  matched, filtered);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Soundness on the built-in rules                                           */
+/* ------------------------------------------------------------------------ */
+
+typedef struct text_list {
+    char **items;
+    size_t n, cap;
+} text_list;
+
+static void texts_add(text_list *l, const char *s, size_t n)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 256;
+        l->items = realloc(l->items, l->cap * sizeof *l->items);
+        assert_non_null(l->items);
+    }
+    char *p = malloc(n + 1);
+    assert_non_null(p);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    l->items[l->n++] = p;
+}
+
+/* Splits s into words (by spaces) into w, at most max. */
+static size_t split_words(const char *s, char w[][48], size_t max)
+{
+    size_t n = 0;
+    while (*s && n < max) {
+        while (*s == ' ')
+            s++;
+        size_t k = 0;
+        while (s[k] && s[k] != ' ')
+            k++;
+        if (k && k < 48) {
+            memcpy(w[n], s, k);
+            w[n][k] = '\0';
+            n++;
+        }
+        s += k;
+    }
+    return n;
+}
+
+/* Variations on an example sentence. */
+static void vary(text_list *out, const char *s, char vocab[][48], size_t nvocab)
+{
+    kl_buf b;
+    size_t n = strlen(s);
+    texts_add(out, s, n);
+    /* all upper, all lower, random case */
+    for (int mode = 0; mode < 3; mode++) {
+        kl_buf_init(&b);
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+            int up = mode == 0 || (mode == 2 && rnd(2));
+            kl_buf_putc(&b, (char)(up ? toupper(c) : tolower(c)));
+        }
+        texts_add(out, b.data, b.len);
+        kl_buf_free(&b);
+    }
+    /* apostrophes and quotes in their typographic forms, and back */
+    static const char *const apos[] = {"\xE2\x80\x99", "\xCA\xBC", "\xE2\x80\x98", "'"};
+    for (int v = 0; v < 4; v++) {
+        kl_buf_init(&b);
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == '\'' || (i + 2 < n && memcmp(s + i, "\xE2\x80\x99", 3) == 0)) {
+                kl_buf_puts(&b, apos[v]);
+                i += s[i] == '\'' ? 0 : 2;
+            } else if (s[i] == '"') {
+                kl_buf_puts(&b, v % 2 ? "\xE2\x80\x9C" : "\xE2\x80\x9D");
+            } else {
+                kl_buf_putc(&b, s[i]);
+            }
+        }
+        texts_add(out, b.data, b.len);
+        kl_buf_free(&b);
+    }
+    /* KELVIN SIGN and LONG S for k and s */
+    kl_buf_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == 'k' || s[i] == 'K')
+            kl_buf_puts(&b, "\xE2\x84\xAA");
+        else if (s[i] == 's')
+            kl_buf_puts(&b, "\xC5\xBF");
+        else
+            kl_buf_putc(&b, s[i]);
+    }
+    texts_add(out, b.data, b.len);
+    kl_buf_free(&b);
+    /* a word inserted, a word dropped, words doubled */
+    char w[64][48];
+    size_t nw = split_words(s, w, 64);
+    for (int v = 0; v < 6 && nw; v++) {
+        kl_buf_init(&b);
+        size_t at = rnd((uint32_t)nw + 1), drop = rnd((uint32_t)nw);
+        for (size_t i = 0; i <= nw; i++) {
+            if (i == at && nvocab)
+                kl_buf_printf(&b, "%s ", vocab[rnd((uint32_t)nvocab)]);
+            if (i < nw && !(v % 3 == 1 && i == drop))
+                kl_buf_printf(&b, "%s ", w[i]);
+            if (i < nw && v % 3 == 2 && i == drop)
+                kl_buf_printf(&b, "%s ", w[i]);
+        }
+        texts_add(out, b.data, b.len ? b.len - 1 : 0);
+        kl_buf_free(&b);
+    }
+}
+
+static void test_builtin_rules_sound(void **state)
+{
+    (void)state;
+    kl_rules *set = kl_rules_new();
+    kl_diag d;
+    if (kl_rules_add_defaults(set, &d) != KL_OK)
+        fail_msg("the built-in rules do not load: %s:%u:%u: %s", d.file, d.line, d.column,
+                 d.message);
+    assert_int_equal(kl_rules_compile(set, &d), KL_OK);
+    setenv("KINDLINT_NO_PREFILTER", "1", 1);
+    kl_rules *all = kl_rules_new();
+    assert_int_equal(kl_rules_add_defaults(all, &d), KL_OK);
+    assert_int_equal(kl_rules_compile(all, &d), KL_OK);
+    unsetenv("KINDLINT_NO_PREFILTER");
+
+    /* the vocabulary: every word of every example */
+    static char vocab[4096][48];
+    size_t nvocab = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        const kl_rule *r = set->rules[i];
+        for (size_t j = 0; j < r->nflag + r->npass; j++) {
+            const char *s = j < r->nflag ? r->flag[j].text : r->pass[j - r->nflag].text;
+            nvocab += split_words(s, vocab + nvocab, 4096 - nvocab);
+        }
+    }
+    text_list texts = {NULL, 0, 0};
+    for (size_t i = 0; i < set->count; i++) {
+        const kl_rule *r = set->rules[i];
+        for (size_t j = 0; j < r->nflag + r->npass; j++) {
+            const char *s = j < r->nflag ? r->flag[j].text : r->pass[j - r->nflag].text;
+            vary(&texts, s, vocab, nvocab);
+        }
+    }
+    /* word soup, and two examples run together */
+    for (int k = 0; k < 2000 && nvocab; k++) {
+        kl_buf b;
+        kl_buf_init(&b);
+        size_t nw = 3 + rnd(15);
+        for (size_t i = 0; i < nw; i++)
+            kl_buf_printf(&b, "%s%s", i ? " " : "", vocab[rnd((uint32_t)nvocab)]);
+        texts_add(&texts, b.data, b.len);
+        kl_buf_free(&b);
+    }
+    size_t nbase = texts.n;
+    for (int k = 0; k < 500 && nbase; k++) {
+        kl_buf b;
+        kl_buf_init(&b);
+        kl_buf_printf(&b, "%s %s", texts.items[rnd((uint32_t)nbase)],
+                      texts.items[rnd((uint32_t)nbase)]);
+        texts_add(&texts, b.data, b.len);
+        kl_buf_free(&b);
+    }
+
+    pcre2_match_data *md = pcre2_match_data_create(32, NULL);
+    pcre2_match_context *big = pcre2_match_context_create(NULL);
+    pcre2_set_match_limit(big, KL_MATCH_LIMIT);
+    unsigned char *cand = malloc(set->count ? set->count : 1);
+    size_t matches = 0, skipped = 0;
+    for (size_t t = 0; t < texts.n; t++) {
+        const char *s = texts.items[t];
+        size_t len = strlen(s);
+        /* rule by rule: a rule the prefilter skips must not match (one pair
+         * in three, at random: the big rules take ~100 us a run) */
+        kl_prefilter_candidates(set->prefilter, s, len, cand);
+        for (size_t i = 0; i < set->count; i++) {
+            if (cand[i] || rnd(3) != 0)
+                continue;
+            skipped++;
+            if (pcre2_match(set->rules[i]->re, (PCRE2_SPTR)s, len, 0, 0, md, big) >= 0)
+                fail_msg("rule %s (%s) matches \"%s\" but the prefilter skips it",
+                         set->rules[i]->id, set->rules[i]->triggers_desc, s);
+        }
+        /* whole scans, for one text in 16: the same findings with
+         * and without the prefilter */
+        if (t % 16 == 0) {
+            found_list a, b;
+            scan_text(set, s, &a);
+            scan_text(all, s, &b);
+            assert_int_equal(a.n, b.n);
+            matches += a.n;
+            for (size_t i = 0; i < a.n; i++) {
+                assert_string_equal(a.items[i].rule, b.items[i].rule);
+                assert_int_equal(a.items[i].offset, b.items[i].offset);
+                assert_int_equal(a.items[i].length, b.items[i].length);
+            }
+        }
+        free(texts.items[t]);
+    }
+    assert_true(matches > 0);
+    print_message("built-in rules: %zu texts, %zu findings in the scans compared, %zu rule runs "
+                  "skipped and checked\n",
+                  texts.n, matches, skipped);
+    free(texts.items);
+    free(cand);
+    pcre2_match_context_free(big);
+    pcre2_match_data_free(md);
+    kl_rules_free(set);
+    kl_rules_free(all);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_derive_table),
+        cmocka_unit_test(test_derive_keeps_triggers),
+        cmocka_unit_test(test_caseless_ascii_folds),
+        cmocka_unit_test(test_candidates_basic),
+        cmocka_unit_test(test_no_prefilter_env),
+        cmocka_unit_test(test_automaton_matches_naive),
+        cmocka_unit_test(test_random_patterns_sound),
+        cmocka_unit_test(test_builtin_rules_sound),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    pcre2_match_context_free(mctx);
+    return failed;
+}
