@@ -13,6 +13,8 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -207,7 +209,11 @@ struct kl_rule {
     char *explain;
     char *pattern;
     pcre2_code *re;
-    int jit; /* JIT code exists */
+    /* JIT compilation is lazy, at a rule's first candidate sentence
+     * (kl_rule_prepare): 0 not yet, KL_JIT_ON JIT code exists, KL_JIT_OFF
+     * the interpreter runs it. Read with acquire, written under
+     * kl_rules.jit_lock with release. */
+    atomic_int jit_state;
     pcre2_code **unless;
     size_t nunless;
     kl_template *suggest;
@@ -238,7 +244,14 @@ struct kl_rules {
     size_t npacks, packs_cap;
     int compiled;
     struct kl_prefilter *prefilter;
+    pthread_mutex_t jit_lock; /* serialises lazy JIT compilation */
 };
+
+enum { KL_JIT_ON = 1, KL_JIT_OFF = 2 };
+
+/* Makes r ready to run: JIT-compiles its patterns the first time it is
+ * needed (from any thread), and returns KL_JIT_ON or KL_JIT_OFF. */
+int kl_rule_prepare(const kl_rules *rules, kl_rule *r);
 
 /* rules_compile.c: turns one loaded YAML pack into rules appended to set. */
 struct kl_y_pack;

@@ -372,10 +372,11 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
         const kl_rule *r = rules->rules[ri];
         if (!kl_policy_is_enabled(c->opt->policy, r))
             continue;
+        int jit = kl_rule_prepare(rules, rules->rules[ri]) == KL_JIT_ON;
         size_t off = 0;
         int first = 1;
         while (off <= slen) {
-            int rc = match_at(sc, r->re, r->jit, subj, slen, off);
+            int rc = match_at(sc, r->re, jit, subj, slen, off);
             if (rc == PCRE2_ERROR_NOMATCH)
                 break;
             if (rc < 0) {
