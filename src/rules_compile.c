@@ -667,7 +667,7 @@ kl_status kl_rules_compile(kl_rules *rules, kl_diag *diag)
         return KL_OK;
     for (size_t i = 0; i < rules->count; i++) {
         kl_rule *r = rules->rules[i];
-        if (!r->clauses && kl_rule_derive_clauses(r) != KL_OK) {
+        if (kl_rule_derive_clauses(r) != KL_OK) {
             kl_diag_set(diag, KL_ERR_NOMEM, r->pack->source, 0, 0, r->id, "out of memory");
             return KL_ERR_NOMEM;
         }
