@@ -1,322 +1,321 @@
 #!/bin/sh
-# speed.sh -- kindlint's throughput on prose, against grep -F as a yardstick.
+# speed.sh -- how fast kindlint lints prose, against grep -F as the yardstick.
 #
 #   bench/speed.sh KINDLINT [CORPUS_DIR]
+#   e.g. bench/speed.sh build/kindlint
+#        SIZE_MB=20 KL_MB=2 NOPF_MB=1 RUNS=3 bench/speed.sh build/kindlint
 #
-# KINDLINT is the program to measure (e.g. build/kindlint); nothing is built
-# here. CORPUS_DIR holds the unlabelled corpora (CSV files; default
-# ../shared/corpus/raw next to the repository). Their messages are repeated
-# into one temporary text file of SIZE_MB megabytes, one message a paragraph,
-# and then timed:
+# KINDLINT is the program to measure (nothing is built here). CORPUS_DIR holds
+# the CSV corpora (default ../shared/corpus/raw next to the repository);
+# bench/gen_corpus.py turns their messages into a text file of SIZE_MB
+# megabytes (10^6 bytes), one message a paragraph, shuffled with a fixed seed.
+# Each case runs RUNS times; the MEDIAN wall time is shown, with MB read,
+# MB/s and peak RSS (the largest of the runs, from GNU /usr/bin/time -f %M):
 #
-#   kindlint, built-in rules            kindlint --format jsonl --fail-on never FILE
-#   the same, KINDLINT_NO_PREFILTER=1   every rule's regex on every sentence
-#                                       (on the first NOPF_MB only)
-#   kindlint, a synthetic pack          ~120 rules from a phrase list (below),
-#                                       with and without the prefilter: how
-#                                       it scales to a full rule set
-#   grep -F -c -i                       the same phrases as fixed strings
+#   kindlint, text       KINDLINT --no-config --fail-on never FILE >/dev/null
+#   kindlint, jsonl      the same with --format jsonl
+#   kindlint, no prefilt the text case with KINDLINT_NO_PREFILTER=1 (every
+#                        rule's regex on every sentence), on the first NOPF_MB
+#   grep -c -i -F -f T   T: every quoted trigger literal in
+#                        `KINDLINT --list-rules -v` (the default packs): the
+#                        speed of light for finding those phrases; run in the
+#                        current locale and again with LC_ALL=C
+#   alex, write-good,    on the first 5 MB, when installed (on PATH or in
+#   proselint            bench/node_modules/.bin); skipped with a note if not
+#   kindlint -j1 / -j2   on a tree of 3000 files split from the kindlint
+#                        slice, KL_MB/3000 each but at most 4 KB (so at most
+#                        the first 12 MB), text to /dev/null
 #
-# Environment: SIZE_MB (default 100); NOPF_MB (default 10): the cases
-# without the prefilter are slow and read only the first NOPF_MB of the
-# input; RUNS (default 3); KEEP=1 keeps the temporary directory. Each case
-# runs once under /usr/bin/time (wall time, peak RSS); when that run took
-# under 10 s and hyperfine is installed, the time shown is hyperfine's mean
-# of RUNS runs instead.
+# and then kindlint's time per MB over grep's, the prefilter's gain, the -j2
+# speedup and the startup latency (`echo ok | KINDLINT --no-config`, median of
+# 50 runs). The kindlint cases (~1 MB/s with all packs) read only the first
+# KL_MB megabytes of the corpus; every row says how many MB it read.
+#
+# Environment: SIZE_MB (default 100), KL_MB (default SIZE_MB), NOPF_MB
+# (default 5), RUNS (default 3), KEEP=1 keeps the temporary directory.
+# Needs /usr/bin/python3 (or python3), standard library only; not hyperfine.
 set -eu
 
 usage() {
-    echo "usage: $0 KINDLINT [CORPUS_DIR]" >&2
+    echo "usage: [SIZE_MB=100] [KL_MB=SIZE_MB] [NOPF_MB=5] [RUNS=3] [KEEP=1] $0 KINDLINT [CORPUS_DIR]" >&2
     exit 2
 }
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
 KL=$1
-[ -x "$KL" ] || { echo "$0: $KL is not an executable" >&2; exit 2; }
+if [ ! -f "$KL" ] || [ ! -x "$KL" ]; then echo "$0: $KL is not an executable" >&2; exit 2; fi
 case $KL in /*) ;; *) KL=$(pwd)/$KL ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$HERE")
 CORPUS=${2:-$REPO/../shared/corpus/raw}
 [ -d "$CORPUS" ] || { echo "$0: no corpus directory $CORPUS" >&2; exit 2; }
+CORPUS=$(cd "$CORPUS" && pwd)
 SIZE_MB=${SIZE_MB:-100}
+KL_MB=${KL_MB:-$SIZE_MB}
+NOPF_MB=${NOPF_MB:-5}
 RUNS=${RUNS:-3}
-command -v python3 >/dev/null || { echo "$0: python3 is needed to read the CSV files" >&2; exit 2; }
+TOOLS_MB=5
+if [ -x /usr/bin/python3 ]; then
+    PY=/usr/bin/python3
+else
+    PY=$(command -v python3) || { echo "$0: python3 is needed" >&2; exit 2; }
+fi
+case $RUNS in '' | *[!0-9]* | 0) echo "$0: RUNS must be a positive integer" >&2; exit 2 ;; esac
+for v in "$SIZE_MB" "$KL_MB" "$NOPF_MB"; do
+    "$PY" -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' "$v" 2>/dev/null ||
+        { echo "$0: SIZE_MB, KL_MB and NOPF_MB must be positive numbers" >&2; exit 2; }
+done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kindlint-speed.XXXXXX")
 if [ "${KEEP:-0}" = 1 ]; then
     echo "keeping $TMP"
 else
-    trap 'rm -rf "$TMP"' EXIT INT TERM
+    trap 'rm -rf "$TMP"' EXIT
 fi
-INPUT=$TMP/input.txt
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # ---------------------------------------------------------------------------
-# The input: corpus messages, repeated to SIZE_MB
+# Helpers (timing, slicing, the trigger list, the -j tree, the summary)
 # ---------------------------------------------------------------------------
-python3 - "$CORPUS" "$INPUT" "$SIZE_MB" <<'EOF'
-import csv, os, sys
-corpus, out, size_mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
-csv.field_size_limit(1 << 24)
-specs = [  # file, text columns (the same corpora bench/quality.py reads)
-    ("meld-friends/train_sent_emo.csv", ["Utterance"]),
-    ("meld-friends/dev_sent_emo.csv", ["Utterance"]),
-    ("ucc-unhealthy-comments/val.csv", ["comment"]),
-    ("ucc-unhealthy-comments/test.csv", ["comment"]),
-    ("stanford-politeness/wikipedia.annotated.csv", ["Request"]),
-    ("stanford-politeness/stack-exchange.annotated.csv", ["Request"]),
-    ("counsel-chat/20200325_counsel_chat.csv", ["questionText", "answerText"]),
-]
-msgs = []
-for rel, cols in specs:
-    path = os.path.join(corpus, rel)
-    if not os.path.exists(path):
-        continue
-    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-        for row in csv.DictReader(fh):
-            for c in cols:
-                t = (row.get(c) or "").replace("\r", " ").strip()
-                if t:
-                    msgs.append(t)
-if not msgs:
-    sys.exit("no messages found under " + corpus)
-block = ("\n\n".join(msgs) + "\n\n").encode("utf-8")
-want = size_mb * 1000 * 1000
-with open(out, "wb") as fh:
-    n = 0
-    while n < want:
-        part = block[: want - n] if want - n < len(block) else block
-        fh.write(part)
-        n += len(part)
-print("input: %d messages, %d distinct bytes, repeated to %d bytes" % (len(msgs), len(block), n))
+H=$TMP/h.py
+cat >"$H" <<'EOF'
+import os, re, statistics, subprocess, sys, tempfile, time
+
+def mb(n):
+    return n / 1e6
+
+def slice_(src, size_mb, dst):
+    """The first size_mb MB of src, cut after the last whole paragraph."""
+    want = int(float(size_mb) * 1e6)
+    with open(src, "rb") as fh:
+        data = fh.read(want + 1)
+    if len(data) > want:
+        data = data[:want]
+        cut = data.rfind(b"\n\n")
+        if cut > 0:
+            data = data[: cut + 1]
+    with open(dst, "wb") as fh:
+        fh.write(data)
+
+def triggers():
+    """Quoted literals of the 'triggers:' lines of --list-rules -v."""
+    seen = {}
+    for line in sys.stdin:
+        line = line.strip()
+        if line.startswith("triggers:"):
+            for lit in re.findall(r'"((?:[^"\\]|\\.)*)"', line):
+                lit = re.sub(r"\\(.)", r"\1", lit)
+                if lit:
+                    seen.setdefault(lit, None)
+    sys.stdout.write("".join(l + "\n" for l in seen))
+
+def split(src, root, nfiles, maxbytes):
+    """nfiles files of len/nfiles bytes but at most maxbytes, 100 a directory.
+    Each file ends at a paragraph end if one is near, else at a sentence end,
+    else at a space."""
+    data = open(src, "rb").read()
+    nfiles, target = int(nfiles), max(1, min(len(data) // int(nfiles), int(maxbytes)))
+    slack = max(1, target // 4)
+    files = total = pos = 0
+    while files < nfiles and pos < len(data):
+        end = pos + target
+        if end >= len(data):
+            end = len(data)
+        else:
+            for sep in (b"\n\n", b". ", b"? ", b"! ", b" "):
+                k = data.find(sep, end, end + slack)
+                if k >= 0:
+                    end = k + len(sep)
+                    break
+        text = data[pos:end].strip() + b"\n"
+        pos = end
+        if len(text) < 2:
+            continue
+        d = os.path.join(root, "%03d" % (files // 100))
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "m%05d.txt" % files), "wb") as fh:
+            fh.write(text)
+        files += 1
+        total += len(text)
+    print(files, total)
+
+GNU_TIME = None
+def gnu_time():
+    global GNU_TIME
+    if GNU_TIME is None:
+        try:
+            GNU_TIME = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", os.devnull, "true"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+        except OSError:
+            GNU_TIME = False
+    return GNU_TIME
+
+def run_once(argv, out, err):
+    """-> (seconds, peak RSS kB, exit status)"""
+    with open(out, "wb") as o, open(err, "wb") as e:
+        if gnu_time():
+            tf = err + ".time"
+            t0 = time.perf_counter()
+            rc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf] + argv, stdout=o, stderr=e).returncode
+            t = time.perf_counter() - t0
+            lines = open(tf).read().split()  # may start with "Command exited with ..."
+            rss = int(lines[-1]) if lines and lines[-1].isdigit() else None
+        else:  # not GNU time: the child's rusage
+            t0 = time.perf_counter()
+            p = subprocess.Popen(argv, stdout=o, stderr=e)
+            _, status, ru = os.wait4(p.pid, 0)
+            t = time.perf_counter() - t0
+            p.returncode = rc = os.waitstatus_to_exitcode(status)
+            rss = ru.ru_maxrss
+    return t, rss, rc
+
+def run(results, name, key, inp, out, ok, argv):
+    """Time argv RUNS times; print a row and record it as key."""
+    runs = int(os.environ.get("RUNS", "3"))
+    nbytes = int(inp) if inp.isdigit() else os.path.getsize(inp)
+    err = os.path.join(os.path.dirname(results), "stderr.txt")
+    times, rsss = [], []
+    for _ in range(runs):
+        t, rss, rc = run_once(argv, out, err)
+        if ok != "any" and str(rc) not in ok.split(","):
+            tail = open(err, errors="replace").read()[-600:]
+            print("%-40s FAILED (exit %d): %s" % (name, rc, " ".join(argv)))
+            print("    " + tail.strip().replace("\n", "\n    "))
+            return
+        times.append(t)
+        if rss is not None:
+            rsss.append(rss)
+    med = statistics.median(times)
+    rate = mb(nbytes) / med if med > 0 else float("inf")
+    rss = "%d kB" % max(rsss) if rsss else "?"
+    print("%-40s %7.2f %9.3f %9.2f %12s" % (name, mb(nbytes), med, rate, rss), flush=True)
+    with open(results, "a") as fh:
+        fh.write("%s %d %.6f\n" % (key, nbytes, med))
+
+def startup(n, argv):
+    """Median wall time of `echo ok | argv`, in ms, over n runs (after 3 warm-ups)."""
+    ts = []
+    for i in range(int(n) + 3):
+        t0 = time.perf_counter()
+        p = subprocess.run(argv, input=b"ok\n", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t = time.perf_counter() - t0
+        if p.returncode != 0:
+            print("FAILED (exit %d)" % p.returncode)
+            return
+        if i >= 3:
+            ts.append(t)
+    print("%.1f ms (min %.1f, max %.1f)" % (1e3 * statistics.median(ts), 1e3 * min(ts), 1e3 * max(ts)))
+
+def summary(results):
+    r = {}
+    for line in open(results):
+        k, b, t = line.split()
+        r[k] = (int(b), float(t))
+    def rate(k):
+        b, t = r[k]
+        return mb(b) / t if t > 0 else float("inf")
+    def x(a, b, fmt="x%.1f"):
+        return fmt % (rate(b) / rate(a)) if a in r and b in r else "n/a"
+    for k, what in (("text", "text"), ("jsonl", "jsonl")):
+        print("kindlint %-5s / grep, time per MB:        %s   (vs LC_ALL=C grep: %s)"
+              % (what, x(k, "grep", "x%.0f"), x(k, "grepc", "x%.0f")))
+    print("prefilter gain (text, MB/s with / without): %s" % x("nopf", "text", "x%.2f"))
+    if "j1" in r and "j2" in r:
+        print("-j2 speedup over -j1 (%d files, %.2f MB):  x%.2f"
+              % (int(os.environ.get("JFILES", "0")), mb(r["j1"][0]), r["j1"][1] / r["j2"][1]))
+
+cmd = sys.argv[1]
+if cmd == "slice":
+    slice_(*sys.argv[2:5])
+elif cmd == "triggers":
+    triggers()
+elif cmd == "split":
+    split(*sys.argv[2:6])
+elif cmd == "run":
+    i = sys.argv.index("--")
+    run(*sys.argv[2:i], sys.argv[i + 1:])
+elif cmd == "startup":
+    startup(sys.argv[2], sys.argv[4:])
+elif cmd == "summary":
+    summary(sys.argv[2])
+elif cmd == "size":
+    print("%.2f" % mb(os.path.getsize(sys.argv[2])))
 EOF
-BYTES=$(wc -c <"$INPUT")
+RES=$TMP/results
+: >"$RES"
+export RUNS
+py() { "$PY" "$H" "$@"; }
+# run NAME KEY INPUT(file or byte count) STDOUT OK-EXIT-CODES -- COMMAND...
+run() { py run "$RES" "$@"; }
 
 # ---------------------------------------------------------------------------
-# A synthetic pack: one rule per phrase, words joined by \s+
+# The corpus and its slices
 # ---------------------------------------------------------------------------
-PHRASES=$TMP/phrases.txt
-cat >"$PHRASES" <<'EOF'
-you never
-you always
-you constantly
-calm down
-whatever
-it's your fault
-it is your fault
-you're overreacting
-you are overreacting
-why can't you
-what's wrong with you
-i told you so
-you should have
-you made me
-because of you
-you don't care
-you're being dramatic
-get over it
-stop being so
-you're too sensitive
-not my problem
-i don't care
-that's ridiculous
-are you serious
-you're impossible
-you're crazy
-you're lazy
-you're selfish
-you can't even
-you ruined
-thanks for nothing
-as usual
-here we go again
-i'm sorry you feel
-i'm sorry if you
-you need to
-you have to
-do it now
-fine whatever
-if you really loved me
-you obviously
-you clearly
-you just want
-you only care about
-you think you're
-who do you think you are
-what is your problem
-how many times
-you should know
-everyone knows
-nobody likes
-you're the reason
-look what you did
-you did this
-you forgot again
-you're wrong
-shut up
-leave me alone
-not this again
-i'm done
-don't start
-you'll never
-you'd better
-typical of you
-you people
-grow up
-man up
-get a grip
-you're pathetic
-you're useless
-you're stupid
-what were you thinking
-use your brain
-do your job
-you never listen
-you're not listening
-you don't understand
-you wouldn't understand
-you misunderstood
-that's not what i said
-you're twisting my words
-you started it
-it's not my fault
-i didn't do anything
-you're overthinking
-chill out
-it's not a big deal
-making a big deal
-stop whining
-stop complaining
-quit crying
-don't be such a baby
-you always do this
-every single time
-for the hundredth time
-are you kidding me
-you're just jealous
-you're so negative
-you're too much
-you owe me
-after all i've done
-you're never happy
-you can't do anything right
-you're embarrassing
-what's your problem
-you'll regret
-you don't deserve
-you're acting like
-you're such a
-you let me down
-you're hopeless
-you should be ashamed
-you disgust me
-you're a joke
-nobody asked you
-mind your own business
-you wouldn't get it
-you're not the victim
-stop playing the victim
-you're exaggerating
-you're paranoid
-EOF
-PACK=$TMP/pack
-mkdir -p "$PACK"
-python3 - "$PHRASES" "$PACK/synthetic.yml" "$TMP/grep-args" <<'EOF'
-import re, sys
-phrases = [l.strip() for l in open(sys.argv[1]) if l.strip()]
-with open(sys.argv[2], "w") as out:
-    out.write("pack: synthetic\nsummary: speed test rules\nrules:\n")
-    for i, p in enumerate(phrases):
-        words = [re.escape(w).replace("\\'", "'") for w in p.split()]
-        pat = "\\b" + "\\s+".join(words) + "\\b"
-        out.write("  - id: s%d\n    category: blame\n    severity: warning\n" % i)
-        out.write("    message: m\n    match: '%s'\n" % pat.replace("'", "''"))
-with open(sys.argv[3], "w") as out:
-    for p in phrases:
-        out.write(p + "\n")
-print("synthetic pack: %d rules" % len(phrases))
-EOF
+INPUT=$TMP/corpus.txt
+"$PY" "$HERE/gen_corpus.py" "$SIZE_MB" "$INPUT" "$CORPUS" 2>"$TMP/gen.log" ||
+    { cat "$TMP/gen.log" >&2; exit 1; }
+KLIN=$TMP/kl.txt
+py slice "$INPUT" "$KL_MB" "$KLIN"
+NOPF=$TMP/nopf.txt
+py slice "$INPUT" "$NOPF_MB" "$NOPF"
+TRIG=$TMP/triggers.txt
+"$KL" --no-config --list-rules -v | py triggers >"$TRIG"
+NTRIG=$(wc -l <"$TRIG")
+[ "$NTRIG" -gt 0 ] || { echo "$0: no trigger literals in $KL --list-rules -v" >&2; exit 1; }
+NRULES=$("$KL" --no-config --list-rules | sed 1d | wc -l)
 
-# ---------------------------------------------------------------------------
-# Timing
-# ---------------------------------------------------------------------------
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
-echo "kindlint: $("$KL" --version 2>/dev/null | head -1)"
-echo "input: $BYTES bytes in $INPUT"
+echo "kindlint speed benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+echo "machine:  $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1) ($(uname -sm))"
+echo "kindlint: $("$KL" --version 2>&1 | head -1) ($1), $NRULES rules in the default packs"
+echo "corpus:   $(sed 's/^gen_corpus.py: //; s/) from .*/)/' "$TMP/gen.log")"
+echo "          from $CORPUS"
+echo "settings: SIZE_MB=$SIZE_MB KL_MB=$KL_MB NOPF_MB=$NOPF_MB RUNS=$RUNS (median of RUNS), locale ${LC_ALL:-${LC_CTYPE:-${LANG:-C}}}"
 echo
 
-KLRUN="$KL --no-config --format jsonl --fail-on never"
-SYN="--no-default-rules --rules $PACK"
-# every rule on every sentence is slow: those cases read the first NOPF_MB
-NOPF_MB=${NOPF_MB:-10}
-head -c $((NOPF_MB * 1000 * 1000)) "$INPUT" >"$TMP/head.txt"
-HEAD=$TMP/head.txt
+printf '%-40s %7s %9s %9s %12s\n' "case" "MB" "median s" "MB/s" "peak RSS"
+KLR="$KL --no-config --fail-on never"
+# shellcheck disable=SC2086 # KLR is split on purpose
+{
+    run "kindlint, default packs, text" text "$KLIN" /dev/null 0 -- $KLR "$KLIN"
+    run "kindlint, default packs, jsonl" jsonl "$KLIN" /dev/null 0 -- $KLR --format jsonl "$KLIN"
+    run "kindlint, text, KINDLINT_NO_PREFILTER=1" nopf "$NOPF" /dev/null 0 -- \
+        env KINDLINT_NO_PREFILTER=1 $KLR "$NOPF"
+}
+# not >/dev/null: GNU grep then stops at the first match, as with -q
+run "grep -c -i -F -f TRIGGERS ($NTRIG)" grep "$INPUT" "$TMP/grep.out" 0,1 -- \
+    grep -c -i -F -f "$TRIG" "$INPUT"
+run "  the same, LC_ALL=C" grepc "$INPUT" "$TMP/grep.out" 0,1 -- \
+    env LC_ALL=C grep -c -i -F -f "$TRIG" "$INPUT"
 
-# name|environment|input|command (the input is appended)
-cat >"$TMP/cases" <<EOF
-kindlint, built-in rules||$INPUT|$KLRUN
-kindlint, built-in rules, no prefilter|KINDLINT_NO_PREFILTER=1|$HEAD|$KLRUN
-kindlint, synthetic pack||$INPUT|$KLRUN $SYN
-kindlint, synthetic pack, no prefilter|KINDLINT_NO_PREFILTER=1|$HEAD|$KLRUN $SYN
-grep -F -c -i (the same phrases)||$INPUT|grep -F -c -i -f $TMP/grep-args
-grep -F -c -i -e 'you never'||$INPUT|grep -F -c -i -e 'you never'
-EOF
-
-# One run under /usr/bin/time (wall seconds, peak RSS); then, when that
-# took under 10 s and hyperfine is there, hyperfine's mean of RUNS runs.
-measure() { # command -> "seconds rss_kB"
-    if [ -x /usr/bin/time ]; then
-        # not >/dev/null: GNU grep stops at the first match when it sees that
-        /usr/bin/time -f '%e %M' -o "$TMP/tv" sh -c "$1 >$TMP/out 2>&1" || true
-        read -r t rss <"$TMP/tv"
+# other prose linters, on the first TOOLS_MB
+TOOLIN=$TMP/tools.txt
+py slice "$INPUT" "$TOOLS_MB" "$TOOLIN"
+for tool in alex write-good proselint; do
+    if [ -x "$HERE/node_modules/.bin/$tool" ]; then
+        exe=$HERE/node_modules/.bin/$tool
+    elif exe=$(command -v "$tool" 2>/dev/null); then
+        :
     else
-        s=$(date +%s.%N)
-        sh -c "$1" >"$TMP/out" 2>&1 || true
-        e=$(date +%s.%N)
-        t=$(python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$s" "$e")
-        rss="?"
+        printf '%-40s not installed, skipped\n' "$tool"
+        continue
     fi
-    if command -v hyperfine >/dev/null &&
-        python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 10 else 1)" "$t"; then
-        if hyperfine -N --style none --output=pipe --warmup 1 --runs "$RUNS" --export-json "$TMP/h.json" "$1" \
-            >/dev/null 2>&1; then
-            t=$(python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["mean"])' \
-                "$TMP/h.json")
-        fi
-    fi
-    echo "$t $rss"
+    # they exit non-zero when they find something
+    run "$tool" "$tool" "$TOOLIN" /dev/null any -- "$exe" "$TOOLIN"
+done
+
+# -j: a tree of 3000 files of at most 4 KB, from the kindlint slice
+TREE=$TMP/tree
+mkdir "$TREE"
+# shellcheck disable=SC2046
+set -- $(py split "$KLIN" "$TREE" 3000 4000)
+JFILES=$1
+export JFILES
+# shellcheck disable=SC2086
+{
+    run "kindlint -j1, $JFILES-file tree, text" j1 "$2" /dev/null 0 -- $KLR -j1 "$TREE"
+    run "kindlint -j2, $JFILES-file tree, text" j2 "$2" /dev/null 0 -- $KLR -j2 "$TREE"
 }
 
-mbps() { # file seconds -> MB/s
-    python3 -c "import os,sys; print('%.1f' % (os.path.getsize(sys.argv[1]) / 1e6 / max(float(sys.argv[2]), 1e-3)))" "$1" "$2"
-}
-
-printf '%-40s %7s %9s %9s %12s\n' "case" "MB" "seconds" "MB/s" "peak RSS"
-: >"$TMP/results"
-while IFS='|' read -r name envs input cmd; do
-    cmd="$cmd $input"
-    [ -z "$envs" ] || cmd="env $envs $cmd"
-    # shellcheck disable=SC2046
-    set -- $(measure "$cmd")
-    mb=$(python3 -c "import os,sys; print('%.0f' % (os.path.getsize(sys.argv[1]) / 1e6))" "$input")
-    rate=$(mbps "$input" "$1")
-    printf '%-40s %7s %9s %9s %9s kB\n' "$name" "$mb" "$1" "$rate" "$2"
-    python3 -c "import os,sys; print('%s|%.6f' % (sys.argv[1], os.path.getsize(sys.argv[2]) / 1e6 / max(float(sys.argv[3]), 1e-3)))" \
-        "$name" "$input" "$1" >>"$TMP/results"
-done <"$TMP/cases"
 echo
-python3 - "$TMP/results" <<'EOF'
-import sys
-r = dict(l.rstrip("\n").split("|") for l in open(sys.argv[1]))
-def ratio(a, b):
-    try:
-        return "%.2f" % (float(r[a]) / float(r[b]))
-    except (KeyError, ValueError, ZeroDivisionError):
-        return "?"
-print("prefilter gain, built-in rules:                 x%s"
-      % ratio("kindlint, built-in rules", "kindlint, built-in rules, no prefilter"))
-print("prefilter gain, synthetic pack:                 x%s"
-      % ratio("kindlint, synthetic pack", "kindlint, synthetic pack, no prefilter"))
-print("grep -F -e 'you never' is faster than kindlint (built-in) by:  x%s"
-      % ratio("grep -F -c -i -e 'you never'", "kindlint, built-in rules"))
-print("grep -F -f (same phrases) is faster than kindlint (synthetic) by: x%s"
-      % ratio("grep -F -c -i (the same phrases)", "kindlint, synthetic pack"))
-EOF
+py summary "$RES"
+echo "startup, echo ok | kindlint (median of 50): $(py startup 50 -- "$KL" --no-config)"
