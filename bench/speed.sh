@@ -32,7 +32,8 @@
 # KL_MB megabytes of the corpus; every row says how many MB it read.
 #
 # Environment: SIZE_MB (default 100), KL_MB (default SIZE_MB), NOPF_MB
-# (default 5), RUNS (default 3), KEEP=1 keeps the temporary directory.
+# (default 5), RUNS (default 3), TOOLS_RUNS (runs of the other linters,
+# default RUNS: they take minutes each), KEEP=1 keeps the temporary directory.
 # Needs /usr/bin/python3 (or python3), standard library only; not hyperfine.
 set -eu
 
@@ -300,7 +301,7 @@ for tool in alex write-good proselint; do
         continue
     fi
     # they exit non-zero when they find something
-    run "$tool" "$tool" "$TOOLIN" /dev/null any -- "$exe" "$TOOLIN"
+    RUNS=${TOOLS_RUNS:-$RUNS} run "$tool" "$tool" "$TOOLIN" /dev/null any -- "$exe" "$TOOLIN"
 done
 
 # -j: a tree of 3000 files of at most 4 KB, from the kindlint slice
