@@ -33,7 +33,9 @@
 #
 # Environment: SIZE_MB (default 100), KL_MB (default SIZE_MB), NOPF_MB
 # (default 5), RUNS (default 3), TOOLS_RUNS (runs of the other linters,
-# default RUNS: they take minutes each), KEEP=1 keeps the temporary directory.
+# default RUNS: they take minutes each), TOOLS (which of them: default
+# "alex write-good proselint"; empty for none), KEEP=1 keeps the temporary
+# directory.
 # Needs /usr/bin/python3 (or python3), standard library only; not hyperfine.
 set -eu
 
@@ -291,7 +293,7 @@ run "  the same, LC_ALL=C" grepc "$INPUT" "$TMP/grep.out" 0,1 -- \
 # other prose linters, on the first TOOLS_MB
 TOOLIN=$TMP/tools.txt
 py slice "$INPUT" "$TOOLS_MB" "$TOOLIN"
-for tool in alex write-good proselint; do
+for tool in ${TOOLS-alex write-good proselint}; do
     if [ -x "$HERE/node_modules/.bin/$tool" ]; then
         exe=$HERE/node_modules/.bin/$tool
     elif exe=$(command -v "$tool" 2>/dev/null); then
