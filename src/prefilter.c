@@ -61,7 +61,10 @@
 #define LIT_MAX 32
 /* A disjunction with more literals than this is dropped (it would match
  * nearly everything and bloat the automaton). */
-#define CLAUSE_MAX_LITS 128
+#define CLAUSE_MAX_LITS 256
+/* The strings a literal run or a group can be, at most: "you (did|do)
+ * (it|that)" is four phrases; past this, the run is cut. */
+#define RUN_MAX 48
 /* Clauses kept while a (sub)pattern is analysed; the weakest go first. */
 #define CONJ_MAX 24
 /* Groups nested deeper than this give up (PCRE2 allows 250). */
@@ -114,6 +117,24 @@ static const char *const common_words[] = {
     "up",    "us",    "very",   "want",    "was",    "way",     "we",        "well",    "were",
     "what",  "when",  "where",  "which",   "who",    "why",     "will",      "with",    "would",
     "yeah",  "yes",   "you",    "your",    "yours",  "yourself"};
+
+/* A literal as the scan sees text: ASCII lowercase, each run of white
+ * space one space. In place; returns the new length. */
+static size_t fold_literal(char *s)
+{
+    size_t o = 0;
+    for (size_t i = 0; s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r') {
+            if (o && s[o - 1] == ' ')
+                continue;
+            c = ' ';
+        }
+        s[o++] = (char)tolower(c);
+    }
+    s[o] = '\0';
+    return o;
+}
 
 static int cmp_word(const void *key, const void *elem)
 {
@@ -267,6 +288,43 @@ static void conj_prune(conj *k, size_t max)
 /* Reading a pattern                                                         */
 /* ------------------------------------------------------------------------ */
 
+/* A set of strings of the folded text (ASCII lowercase, white space as
+ * one space): the phrases a literal run can be, or everything a group can
+ * match. valid: the set is complete (a group's strings are all known). */
+typedef struct strset {
+    char **s;
+    size_t n;
+    int valid;
+} strset;
+
+static void strset_free(strset *x)
+{
+    for (size_t i = 0; i < x->n; i++)
+        free(x->s[i]);
+    free(x->s);
+    x->s = NULL;
+    x->n = 0;
+    x->valid = 0;
+}
+
+/* Adds a copy of the n bytes at p unless already there. Returns -1 on OOM. */
+static int strset_add(strset *x, const char *p, size_t n)
+{
+    for (size_t i = 0; i < x->n; i++)
+        if (strlen(x->s[i]) == n && memcmp(x->s[i], p, n) == 0)
+            return 0;
+    char **q = realloc(x->s, (x->n + 1) * sizeof *q);
+    if (!q)
+        return -1;
+    x->s = q;
+    if (!(x->s[x->n] = malloc(n + 1)))
+        return -1;
+    memcpy(x->s[x->n], p, n);
+    x->s[x->n][n] = '\0';
+    x->n++;
+    return 0;
+}
+
 /* A capture group, for subroutine calls such as (?&name) and (?1): a call
  * requires what the group requires. Groups are found by a first reading of
  * the whole pattern (calls may come before the group, as with DEFINE);
@@ -279,6 +337,7 @@ typedef struct group_def {
     int ext;     /* (?x) in force there */
     int state;   /* GROUP_* */
     conj need;
+    strset ex;
 } group_def;
 
 enum { GROUP_NEW, GROUP_BUSY, GROUP_DONE, GROUP_UNUSABLE };
@@ -307,7 +366,9 @@ typedef struct deriv {
 /* What one atom of a pattern is, for the literal runs around it. */
 typedef enum item_kind {
     ITEM_LIT,   /* one ASCII character, matched caselessly */
-    ITEM_OTHER, /* anything else: a class, an assertion, an escape... */
+    ITEM_SPACE, /* \s or a literal space: one space in the folded text */
+    ITEM_ZERO,  /* an assertion: \b, ^, a lookaround, (?(DEFINE)...) */
+    ITEM_OTHER, /* anything else: a class, an escape, a condition... */
     ITEM_GROUP  /* a group whose required clauses are in g */
 } item_kind;
 
@@ -316,9 +377,10 @@ typedef struct item {
     char c;
     int quantifiable;
     conj g;
+    strset ex; /* a group: every string it can match, when few (valid) */
 } item;
 
-static void parse_alt(deriv *d, conj *out);
+static void parse_alt(deriv *d, conj *out, strset *ex);
 
 static int conj_push(deriv *d, conj *k, kl_clause c)
 {
@@ -335,24 +397,6 @@ static int conj_push(deriv *d, conj *k, kl_clause c)
     }
     k->cl[k->n++] = c;
     return 0;
-}
-
-static void conj_push_lit(deriv *d, conj *k, const char *s, size_t n)
-{
-    kl_clause c = {NULL, 0};
-    c.lits = malloc(sizeof *c.lits);
-    char *lit = malloc(n + 1);
-    if (!c.lits || !lit) {
-        free(c.lits);
-        free(lit);
-        d->oom = 1;
-        return;
-    }
-    memcpy(lit, s, n);
-    lit[n] = '\0';
-    c.lits[0] = lit;
-    c.nlits = 1;
-    conj_push(d, k, c);
 }
 
 /* Moves the clauses of src into dst. */
@@ -483,19 +527,32 @@ static void parse_escape(deriv *d, item *it)
         return;
     }
     d->i++;
-    /* assertions, classes and single-character escapes: no literal */
-    if (strchr("bBAzZGKdDwWsShHvVRXCaefnrt", e))
+    /* assertions match no character: the run goes on across them */
+    if (strchr("bBAzZGK", e)) {
+        it->kind = ITEM_ZERO;
+        return;
+    }
+    if (e == 's') {
+        it->kind = ITEM_SPACE;
+        return;
+    }
+    /* classes and single-character escapes: no literal */
+    if (strchr("dDwWShHvVRXCaefnrt", e))
         return;
     switch (e) {
     case 'Q':
         d->in_q = 1;
+        it->kind = ITEM_ZERO;
         it->quantifiable = 0;
         if (at(d, 0) == '\\' && at(d, 1) == 'E') {
             d->i += 2;
             d->in_q = 0;
         }
         return;
-    case 'E': it->quantifiable = 0; return;
+    case 'E':
+        it->kind = ITEM_ZERO;
+        it->quantifiable = 0;
+        return;
     case 'N':
         if (at(d, 0) == '{' && at(d, 1) == 'U' && at(d, 2) == '+')
             skip_past(d, '}');
@@ -580,8 +637,9 @@ static void parse_group_body(deriv *d, item *it, int keep)
         return;
     }
     conj g = {NULL, 0, 0};
+    strset ex = {NULL, 0, 0};
     int ext = d->ext; /* an option set inside ends with the group */
-    parse_alt(d, &g);
+    parse_alt(d, &g, &ex);
     d->ext = ext;
     d->depth--;
     if (!d->bail && at(d, 0) != ')')
@@ -591,8 +649,10 @@ static void parse_group_body(deriv *d, item *it, int keep)
     if (keep && !d->bail) {
         it->kind = ITEM_GROUP;
         it->g = g;
+        it->ex = ex;
     } else {
         conj_free(&g);
+        strset_free(&ex);
     }
 }
 
@@ -629,9 +689,10 @@ static void parse_star_group(deriv *d, item *it)
         d->i++;
         if (is_one_of(name, len, groups, sizeof groups / sizeof groups[0]))
             parse_group_body(d, it, 1);
-        else if (is_one_of(name, len, looks, sizeof looks / sizeof looks[0]))
+        else if (is_one_of(name, len, looks, sizeof looks / sizeof looks[0])) {
             parse_group_body(d, it, 0);
-        else
+            it->kind = ITEM_ZERO;
+        } else
             d->bail = 1;
         return;
     }
@@ -643,7 +704,8 @@ static void parse_star_group(deriv *d, item *it)
     static const char *const newlines[] = {"CR", "LF", "CRLF", "ANYCRLF", "ANY", "NUL"};
     if (is_one_of(name, len, newlines, sizeof newlines / sizeof newlines[0]))
         d->nl_verb = 1;
-    skip_past(d, ')');
+    skip_past(d, ')'); /* a verb or a setting: no character */
+    it->kind = ITEM_ZERO;
 }
 
 /* Notes a capture group opening at d->i (its body) on the first reading. */
@@ -724,23 +786,32 @@ static void call_group(deriv *d, item *it, size_t name, size_t nlen)
         sub.in_q = 0;
         sub.depth = d->depth + 1;
         conj need = {NULL, 0, 0};
+        strset ex = {NULL, 0, 0};
         g->state = GROUP_BUSY;
         if (sub.depth > DEPTH_MAX)
             sub.bail = 1;
         else
-            parse_alt(&sub, &need);
+            parse_alt(&sub, &need, &ex);
         if (sub.oom)
             d->oom = 1;
         if (sub.bail || sub.oom || at(&sub, 0) != ')') {
             conj_free(&need);
+            strset_free(&ex);
             g->state = GROUP_UNUSABLE;
             return;
         }
         g->need = need;
+        g->ex = ex;
         g->state = GROUP_DONE;
     }
     it->kind = ITEM_GROUP;
     it->g = conj_copy(d, &g->need);
+    if (g->ex.valid) {
+        for (size_t k = 0; k < g->ex.n && !d->oom; k++)
+            if (strset_add(&it->ex, g->ex.s[k], strlen(g->ex.s[k])) != 0)
+                d->oom = 1;
+        it->ex.valid = !d->oom;
+    }
 }
 
 /* (?&name), (?P>name) or (?1): d->i is at the name or number. */
@@ -757,17 +828,22 @@ static void parse_call(deriv *d, item *it)
 static void parse_conditional(deriv *d, item *it)
 {
     d->i++; /* at the condition's '(' */
+    int define = d->i + 8 <= d->n && memcmp(d->p + d->i, "(DEFINE)", 8) == 0;
     if (at(d, 1) == '?' || at(d, 1) == '*') {
         item cond;
         memset(&cond, 0, sizeof cond);
         parse_group(d, &cond); /* an assertion */
-        if (cond.kind == ITEM_GROUP)
+        if (cond.kind == ITEM_GROUP) {
             conj_free(&cond.g);
+            strset_free(&cond.ex);
+        }
     } else {
         skip_past(d, ')'); /* (1) (<name>) ('name') (R) (R&name) (DEFINE) ... */
     }
     if (!d->bail)
         parse_group_body(d, it, 0);
+    if (define)
+        it->kind = ITEM_ZERO; /* matches the empty string */
 }
 
 /* d->i is at '('. */
@@ -789,6 +865,7 @@ static void parse_group(deriv *d, item *it)
     switch (c) {
     case '#':
         skip_past(d, ')');
+        it->kind = ITEM_ZERO;
         it->quantifiable = 0;
         return;
     case '|':
@@ -805,11 +882,13 @@ static void parse_group(deriv *d, item *it)
     case '*':
         d->i += 2;
         parse_group_body(d, it, 0);
+        it->kind = ITEM_ZERO;
         return;
     case '<':
         if (c2 == '=' || c2 == '!' || c2 == '*') {
             d->i += 3;
             parse_group_body(d, it, 0);
+            it->kind = ITEM_ZERO;
         } else {
             d->i += 2;
             parse_named_group(d, it, '>');
@@ -886,6 +965,7 @@ static void parse_group(deriv *d, item *it)
         /* for the rest of the enclosing group, branches included */
         d->i = j + 1;
         d->ext = ext;
+        it->kind = ITEM_ZERO;
         it->quantifiable = 0;
     } else if (d->p[j] == ':') {
         d->i = j + 1;
@@ -939,7 +1019,7 @@ static void next_item(deriv *d, item *it)
         if (c == '\\' && at(d, 1) == 'E') {
             d->i += 2;
             d->in_q = 0;
-            it->kind = ITEM_OTHER;
+            it->kind = ITEM_ZERO;
             it->quantifiable = 0;
             return;
         }
@@ -983,8 +1063,11 @@ static void next_item(deriv *d, item *it)
         return;
     }
     d->i++;
-    if (c < 0x20 || c >= 0x7F || c == '.' || c == '^' || c == '$' || c == '}' || c == '\'' ||
-        c == '"') {
+    if (c == '^' || c == '$') {
+        it->kind = ITEM_ZERO;
+        return;
+    }
+    if (c < 0x20 || c >= 0x7F || c == '.' || c == '}' || c == '\'' || c == '"') {
         it->kind = ITEM_OTHER;
         return;
     }
@@ -1044,24 +1127,109 @@ static void parse_quantifier(deriv *d, long *min, long *max)
         d->i++; /* lazy or possessive: same strings */
 }
 
-/* One branch: a sequence of atoms up to '|' or ')'. */
-static void parse_seq(deriv *d, conj *out)
+/* The run's phrases become a clause of out, unless one is empty (met by
+ * every sentence); the run starts again empty. */
+static void run_flush(deriv *d, conj *out, strset *run)
 {
-    char run[LIT_MAX];
-    size_t rl = 0;
-#define FLUSH()                                                                                    \
-    do {                                                                                           \
-        if (rl)                                                                                    \
-            conj_push_lit(d, out, run, rl);                                                        \
-        rl = 0;                                                                                    \
-    } while (0)
-#define ADD(ch)                                                                                    \
-    do {                                                                                           \
-        if (rl == LIT_MAX)                                                                         \
-            FLUSH();                                                                               \
-        run[rl++] = (ch);                                                                          \
-    } while (0)
+    int empty = run->n == 0;
+    for (size_t i = 0; i < run->n; i++)
+        empty |= run->s[i][0] == '\0';
+    if (!empty) {
+        kl_clause c = {run->s, run->n};
+        clause_simplify(&c);
+        run->s = NULL;
+        run->n = 0;
+        conj_push(d, out, c);
+    }
+    strset_free(run);
+    run->valid = 1;
+    if (strset_add(run, "", 0) != 0)
+        d->oom = 1;
+}
 
+/* Every string of a followed by every string of b, into out; in the folded
+ * text a space ending one and a space starting the other are one. Returns
+ * 1 when the result would be too big (more than RUN_MAX strings, or longer
+ * than LIT_MAX), -1 on OOM. */
+static int strset_cross(const strset *a, const strset *b, strset *out)
+{
+    strset r = {NULL, 0, 1};
+    char buf[2 * LIT_MAX + 1];
+    for (size_t i = 0; i < a->n; i++) {
+        size_t la = strlen(a->s[i]);
+        for (size_t j = 0; j < b->n; j++) {
+            const char *y = b->s[j];
+            if (la && a->s[i][la - 1] == ' ' && y[0] == ' ')
+                y++;
+            size_t ly = strlen(y);
+            if (la + ly > LIT_MAX) {
+                strset_free(&r);
+                return 1;
+            }
+            memcpy(buf, a->s[i], la);
+            memcpy(buf + la, y, ly);
+            if (strset_add(&r, buf, la + ly) != 0) {
+                strset_free(&r);
+                return -1;
+            }
+            if (r.n > RUN_MAX) {
+                strset_free(&r);
+                return 1;
+            }
+        }
+    }
+    *out = r;
+    return 0;
+}
+
+/* The run followed by one of the strings of b. When that is too much, the
+ * run so far becomes a clause and b starts the next; the branch is then no
+ * longer known string by string. */
+static void run_extend(deriv *d, conj *out, strset *run, const strset *b, int *exact)
+{
+    strset r;
+    int rc = strset_cross(run, b, &r);
+    if (rc < 0) {
+        d->oom = 1;
+        return;
+    }
+    if (rc == 0) {
+        strset_free(run);
+        *run = r;
+        return;
+    }
+    run_flush(d, out, run);
+    *exact = 0;
+    strset one = {NULL, 0, 1};
+    rc = strset_add(&one, "", 0) != 0 ? -1 : strset_cross(&one, b, &r);
+    strset_free(&one);
+    if (rc < 0)
+        d->oom = 1;
+    if (rc != 0)
+        return; /* b alone is too much: the run stays empty */
+    strset_free(run);
+    *run = r;
+}
+
+/* The run followed by one character, or (opt) by it or nothing. */
+static void run_extend_char(deriv *d, conj *out, strset *run, char c, int opt, int *exact)
+{
+    char one[2] = {c, '\0'};
+    char *v[2] = {one, (char *)""};
+    strset b = {v, opt ? 2 : 1, 1};
+    run_extend(d, out, run, &b, exact);
+}
+
+/* One branch: a sequence of atoms up to '|' or ')'. Its required clauses
+ * go to out, and when every string it can match is known (a few phrases),
+ * they go to ex (valid). White space (\s, a space) is one space: the
+ * prefilter folds runs of white space in the text to one. */
+static void parse_seq(deriv *d, conj *out, strset *ex)
+{
+    strset run = {NULL, 0, 1};
+    int exact = 1;
+    if (strset_add(&run, "", 0) != 0)
+        d->oom = 1;
     while (!d->bail && !d->oom && d->i < d->n) {
         if (!d->in_q) {
             skip_ignored(d);
@@ -1073,43 +1241,80 @@ static void parse_seq(deriv *d, conj *out)
             break;
         item it;
         next_item(d, &it);
-        if (d->bail)
+        if (d->bail) {
+            if (it.kind == ITEM_GROUP) {
+                conj_free(&it.g);
+                strset_free(&it.ex);
+            }
             break;
+        }
         long min = 1, max = 1;
         if (it.quantifiable && !d->in_q) {
             skip_ignored(d); /* "a +" is "a+" under (?x) */
             parse_quantifier(d, &min, &max);
         }
         if (d->bail) {
-            if (it.kind == ITEM_GROUP)
+            if (it.kind == ITEM_GROUP) {
                 conj_free(&it.g);
+                strset_free(&it.ex);
+            }
             break;
         }
-        if (it.kind == ITEM_LIT) {
-            if (min == 0) {
-                FLUSH();
-                continue;
+        if (it.kind == ITEM_LIT && it.c == ' ')
+            it.kind = ITEM_SPACE;
+        switch (it.kind) {
+        case ITEM_ZERO: break;
+        case ITEM_SPACE:
+            /* any run of white space folds to one space, or none */
+            run_extend_char(d, out, &run, ' ', min == 0, &exact);
+            break;
+        case ITEM_LIT:
+            if (min == 0 && max == 1) {
+                run_extend_char(d, out, &run, it.c, 1, &exact);
+            } else if (min == 0) {
+                run_flush(d, out, &run);
+                exact = 0;
+            } else {
+                for (long k = 0; k < min && k < LIT_MAX && !d->oom; k++)
+                    run_extend_char(d, out, &run, it.c, 0, &exact);
+                if (max != min) {
+                    /* "ab+c" matches "abbc": "ab" and "bc" are required */
+                    run_flush(d, out, &run);
+                    exact = 0;
+                    run_extend_char(d, out, &run, it.c, 0, &exact);
+                }
             }
-            for (long k = 0; k < min && k < LIT_MAX; k++)
-                ADD(it.c);
-            if (max != min) {
-                /* "ab+c" matches "abbc": "ab" and "bc" are required */
-                FLUSH();
-                ADD(it.c);
+            break;
+        case ITEM_GROUP:
+            if (it.ex.valid && min <= 1 && max == 1 && it.ex.n) {
+                if (min == 0 && strset_add(&it.ex, "", 0) != 0)
+                    d->oom = 1;
+                run_extend(d, out, &run, &it.ex, &exact);
+            } else {
+                run_flush(d, out, &run);
+                exact = 0;
             }
-            continue;
-        }
-        FLUSH();
-        if (it.kind == ITEM_GROUP) {
             if (min >= 1)
                 conj_merge(d, out, &it.g);
             else
                 conj_free(&it.g);
+            strset_free(&it.ex);
+            break;
+        case ITEM_OTHER:
+        default:
+            run_flush(d, out, &run);
+            exact = 0;
+            break;
         }
     }
-    FLUSH();
-#undef ADD
-#undef FLUSH
+    if (exact && !d->bail && !d->oom) {
+        for (size_t k = 0; k < run.n && !d->oom; k++)
+            if (strset_add(ex, run.s[k], strlen(run.s[k])) != 0)
+                d->oom = 1;
+        ex->valid = !d->oom;
+    }
+    run_flush(d, out, &run);
+    strset_free(&run);
 }
 
 /* Joins one clause from each branch into a disjunction. */
@@ -1146,11 +1351,14 @@ static void join_branches(deriv *d, conj *branches, size_t nb, size_t k, conj *o
 }
 
 /* Alternatives up to ')' or the end. A group is as strong as its weakest
- * branch: the k-th best clause of every branch, joined, is required. */
-static void parse_alt(deriv *d, conj *out)
+ * branch: the k-th best clause of every branch, joined, is required. When
+ * every branch's strings are known and together few, so are the group's
+ * (ex, valid). */
+static void parse_alt(deriv *d, conj *out, strset *ex)
 {
     conj *br = NULL;
     size_t nb = 0, cap = 0;
+    strset all = {NULL, 0, 1};
     for (;;) {
         if (nb == cap) {
             size_t nc = cap ? cap * 2 : 4;
@@ -1163,7 +1371,21 @@ static void parse_alt(deriv *d, conj *out)
             cap = nc;
         }
         memset(&br[nb], 0, sizeof br[nb]);
-        parse_seq(d, &br[nb++]);
+        strset bex = {NULL, 0, 0};
+        parse_seq(d, &br[nb++], &bex);
+        if (!bex.valid || !all.valid) {
+            strset_free(&all);
+            all.valid = 0;
+        } else {
+            for (size_t k = 0; k < bex.n && !d->oom; k++)
+                if (strset_add(&all, bex.s[k], strlen(bex.s[k])) != 0)
+                    d->oom = 1;
+            if (all.n > RUN_MAX) {
+                strset_free(&all);
+                all.valid = 0;
+            }
+        }
+        strset_free(&bex);
         if (d->bail || d->oom || at(d, 0) != '|')
             break;
         d->i++;
@@ -1188,6 +1410,12 @@ static void parse_alt(deriv *d, conj *out)
             conj_free(&br[b]);
     }
     free(br);
+    if (all.valid && !d->bail && !d->oom) {
+        strset_free(ex);
+        *ex = all;
+    } else {
+        strset_free(&all);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1224,20 +1452,25 @@ static int derive_pattern(const char *pattern, conj *out)
 {
     group_table t = {NULL, 0, 0, 0, 0};
     deriv d = {.p = (const unsigned char *)pattern, .n = strlen(pattern), .groups = &t};
-    parse_alt(&d, out);
+    strset ex = {NULL, 0, 0};
+    parse_alt(&d, out, &ex);
+    strset_free(&ex);
     if (!d.bail && !d.oom && d.i < d.n)
         d.bail = 1; /* an unbalanced ')' */
     if (!d.bail && !d.oom && t.has_calls) {
         conj_free(out);
         deriv again = {.p = d.p, .n = d.n, .groups = &t, .resolve = 1};
-        parse_alt(&again, out);
+        parse_alt(&again, out, &ex);
+        strset_free(&ex);
         if (!again.bail && !again.oom && again.i < again.n)
             again.bail = 1;
         d.bail = again.bail;
         d.oom = again.oom;
     }
-    for (size_t k = 0; k < t.n; k++)
+    for (size_t k = 0; k < t.n; k++) {
         conj_free(&t.g[k].need);
+        strset_free(&t.g[k].ex);
+    }
     free(t.g);
     if (d.oom || d.bail)
         conj_free(out);
@@ -1247,6 +1480,10 @@ static int derive_pattern(const char *pattern, conj *out)
 kl_status kl_rule_derive_clauses(kl_rule *rule)
 {
     conj got = {NULL, 0, 0};
+    for (size_t i = 0; i < rule->nclauses; i++) /* triggers: as the scan reads text */
+        for (size_t j = 0; j < rule->clauses[i].nlits; j++)
+            if (rule->clauses[i].lits[j])
+                fold_literal(rule->clauses[i].lits[j]);
     if (rule->pattern && derive_pattern(rule->pattern, &got) != 0)
         return KL_ERR_NOMEM;
     /* keep the useful ones, strongest first, within the clause budget;
@@ -1307,6 +1544,7 @@ struct kl_prefilter {
     size_t nrules;
     unsigned char *base; /* cand before a scan: 1 for rules without clauses */
     unsigned char cls[256];
+    uint32_t space_cls; /* the class of ' ' (0: no literal holds one) */
     uint32_t width;     /* a row: one column per class, then the output index */
     uint32_t *trans;    /* rows of width; targets are row offsets; NULL: off */
     uint32_t out_first; /* rows at or after this offset have outputs */
@@ -1376,6 +1614,14 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
     }
     if (maxstates > UINT32_MAX / (ncls + 1) / 4)
         return -1;
+    /* white space folds to one space: every ASCII white space byte is a
+     * space (the scan reads non-ASCII white space as one too) */
+    pf->space_cls = pf->cls[' '];
+    if (pf->space_cls) {
+        static const char ws[] = "\t\n\v\f\r";
+        for (const char *w = ws; *w; w++)
+            pf->cls[(unsigned char)*w] = (unsigned char)pf->space_cls;
+    }
 
     int rc = -1;
     uint32_t *g = malloc(maxstates * ncls * sizeof *g); /* trie, then DFA */
@@ -1388,8 +1634,10 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
     uint32_t *first = malloc(maxstates * sizeof *first);
     uint32_t *fill = malloc(maxstates * sizeof *fill);
     uint32_t *merged = NULL;
+    unsigned char *endsp = calloc(maxstates, 1); /* the state's string ends with a space */
     *litid = malloc(maxstates * sizeof **litid);
-    if (!g || !fail || !queue || !own || !ownv || !cnt || !perm || !first || !fill || !*litid)
+    if (!g || !fail || !queue || !own || !ownv || !cnt || !perm || !first || !fill || !*litid ||
+        !endsp)
         goto out;
     memset(g, 0xFF, ncls * sizeof *g);
     memset(*litid, 0xFF, maxstates * sizeof **litid);
@@ -1400,6 +1648,7 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
             uint32_t c = pf->cls[(unsigned char)lits[i].s[j]];
             if (g[s * ncls + c] == NO_STATE) {
                 memset(g + (size_t)nstates * ncls, 0xFF, ncls * sizeof *g);
+                endsp[nstates] = lits[i].s[j] == ' ';
                 g[s * ncls + c] = nstates++;
             }
             s = g[s * ncls + c];
@@ -1449,6 +1698,13 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
             }
         }
     }
+    /* the text's white space folds to one space: after a space, more white
+     * space leaves the automaton where it is (a literal never holds two
+     * spaces in a row) */
+    if (pf->space_cls)
+        for (uint32_t s = 1; s < nstates; s++)
+            if (endsp[s])
+                g[(size_t)s * ncls + pf->space_cls] = s;
     /* all entries of a state: its own and its failure state's, merged in
      * breadth-first order (the failure state's list is complete by then) */
     size_t total = 0;
@@ -1534,6 +1790,7 @@ out:
     free(first);
     free(fill);
     free(merged);
+    free(endsp);
     return rc;
 }
 
@@ -1590,6 +1847,7 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
 {
     struct kl_prefilter *pf = calloc(1, sizeof *pf);
     lit_ref *lits = NULL;
+    char *arena = NULL;
     uint32_t *litid = NULL, *first_lit = NULL, *ids = NULL;
     if (!pf)
         return NULL;
@@ -1602,18 +1860,24 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
     if (prefilter_disabled())
         return pf;
 
-    size_t nlits = 2, ncl = 0, n = 0;
+    size_t nlits = 2, ncl = 0, n = 0, bytes = 1, used = 0;
     for (size_t r = 0; r < nrules; r++) {
         for (size_t c = 0; c < rules->rules[r]->nclauses; c++) {
-            nlits += rules->rules[r]->clauses[c].nlits;
+            const kl_clause *cl = &rules->rules[r]->clauses[c];
+            nlits += cl->nlits;
+            for (size_t j = 0; j < cl->nlits; j++)
+                bytes += (cl->lits[j] ? strlen(cl->lits[j]) : 0) + 1;
             ncl++;
         }
     }
+    /* the literals folded as the scan reads text (hand-built rule sets
+     * may hold "A  b") */
+    arena = malloc(bytes);
     lits = malloc(nlits * sizeof *lits);
     first_lit = malloc((ncl + 1) * sizeof *first_lit);
     ids = malloc(nlits * sizeof *ids);
     pf->rule_cl = malloc((nrules + 1) * sizeof *pf->rule_cl);
-    if (!lits || !first_lit || !ids || !pf->rule_cl)
+    if (!arena || !lits || !first_lit || !ids || !pf->rule_cl)
         goto fail;
     ncl = 0;
     for (size_t r = 0; r < nrules; r++) {
@@ -1641,12 +1905,17 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
                 continue;
             const kl_clause *cl = &rule->clauses[c];
             first_lit[ncl++] = (uint32_t)n;
-            for (size_t j = 0; j < cl->nlits; j++)
-                lits[n++] = (lit_ref){cl->lits[j], strlen(cl->lits[j]), (uint32_t)r,
+            for (size_t j = 0; j < cl->nlits; j++) {
+                char *f = arena + used;
+                strcpy(f, cl->lits[j]);
+                size_t flen = fold_literal(f);
+                used += flen + 1;
+                lits[n++] = (lit_ref){f, flen, (uint32_t)r,
                                       c != anchor    ? 0
                                       : nusable == 1 ? 2
                                                      : 1,
                                       0};
+            }
         }
     }
     pf->rule_cl[nrules] = (uint32_t)ncl;
@@ -1663,12 +1932,14 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
         if (build_clause_masks(pf, first_lit, ncl, ids) != 0)
             goto fail;
     }
+    free(arena);
     free(lits);
     free(litid);
     free(first_lit);
     free(ids);
     return pf;
 fail:
+    free(arena);
     free(lits);
     free(litid);
     free(first_lit);
@@ -1726,6 +1997,28 @@ static int take_outputs(const struct kl_prefilter *pf, const uint32_t *seen, siz
     return 1;
 }
 
+/* The length of the white space character other than ASCII at t (0 if
+ * none): what \s matches under UCP (separators Zs, Zl, Zp), NEL and
+ * U+180E besides. */
+static size_t unicode_space(const unsigned char *t, size_t n)
+{
+    if (n >= 2 && t[0] == 0xC2 && (t[1] == 0x85 || t[1] == 0xA0))
+        return 2;
+    if (n < 3)
+        return 0;
+    if (t[0] == 0xE1)
+        return (t[1] == 0x9A && t[2] == 0x80) || (t[1] == 0xA0 && t[2] == 0x8E) ? 3 : 0;
+    if (t[0] == 0xE2 && t[1] == 0x80)
+        return (t[2] >= 0x80 && t[2] <= 0x8A) || t[2] == 0xA8 || t[2] == 0xA9 || t[2] == 0xAF
+                   ? 3
+                   : 0;
+    if (t[0] == 0xE2)
+        return t[1] == 0x81 && t[2] == 0x9F ? 3 : 0;
+    if (t[0] == 0xE3)
+        return t[1] == 0x80 && t[2] == 0x80 ? 3 : 0;
+    return 0;
+}
+
 /* One pass of the automaton: a literal sets its bit in hit; a literal of a
  * rule's anchor clause (its rarest) queues the rule, which is checked at
  * the end against the bits. A common word ("you") thus costs one bit, not
@@ -1746,9 +2039,18 @@ void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, si
     const unsigned char *cls = pf->cls;
     const uint32_t *trans = pf->trans;
     const uint32_t out_first = pf->out_first;
+    const uint32_t space_cls = pf->space_cls;
     uint32_t s = 0;
     for (size_t i = 0; i < len; i++) {
-        s = trans[s + cls[t[i]]];
+        uint32_t c = cls[t[i]];
+        if (t[i] >= 0xC2 && t[i] <= 0xE3 && space_cls) {
+            size_t n = unicode_space(t + i, len - i);
+            if (n) {
+                c = space_cls;
+                i += n - 1;
+            }
+        }
+        s = trans[s + c];
         seen[nseen] = s;
         nseen += s >= out_first;
         if (nseen == SEEN_BATCH) {
