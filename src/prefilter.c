@@ -1317,15 +1317,57 @@ static void parse_seq(deriv *d, conj *out, strset *ex)
     strset_free(&run);
 }
 
+/* Makes a clause of too many phrases smaller: each phrase becomes its
+ * rarest word ("no big deal" -> "deal"), which the phrase holds, so the
+ * clause is weaker but still met wherever it was. Returns -1 on OOM. */
+static int clause_to_words(kl_clause *c)
+{
+    for (size_t i = 0; i < c->nlits; i++) {
+        const char *s = c->lits[i], *best = NULL;
+        size_t best_len = 0;
+        int best_score = 0;
+        char w[LIT_MAX + 1];
+        for (size_t j = 0; s[j];) {
+            if (!isalnum((unsigned char)s[j])) {
+                j++;
+                continue;
+            }
+            size_t e = j;
+            while (s[e] && isalnum((unsigned char)s[e]))
+                e++;
+            if (e - j >= 3 && e - j <= LIT_MAX) {
+                memcpy(w, s + j, e - j);
+                w[e - j] = '\0';
+                int sc = lit_score(w);
+                if (!best || sc > best_score) {
+                    best = s + j;
+                    best_len = e - j;
+                    best_score = sc;
+                }
+            }
+            j = e;
+        }
+        if (!best || best_len == strlen(s))
+            continue; /* no word of three letters: the phrase stays */
+        char *nw = malloc(best_len + 1);
+        if (!nw)
+            return -1;
+        memcpy(nw, best, best_len);
+        nw[best_len] = '\0';
+        free(c->lits[i]);
+        c->lits[i] = nw;
+    }
+    clause_simplify(c);
+    return 0;
+}
+
 /* Joins one clause from each branch into a disjunction. */
 static void join_branches(deriv *d, conj *branches, size_t nb, size_t k, conj *out)
 {
     size_t total = 0;
     for (size_t b = 0; b < nb; b++)
         total += branches[b].cl[k].nlits;
-    if (total > CLAUSE_MAX_LITS)
-        return;
-    kl_clause c = {calloc(total, sizeof(char *)), 0};
+    kl_clause c = {calloc(total ? total : 1, sizeof(char *)), 0};
     if (!c.lits) {
         d->oom = 1;
         return;
@@ -1347,6 +1389,15 @@ static void join_branches(deriv *d, conj *branches, size_t nb, size_t k, conj *o
         }
     }
     clause_simplify(&c);
+    if (c.nlits > CLAUSE_MAX_LITS && clause_to_words(&c) != 0) {
+        clause_free(&c);
+        d->oom = 1;
+        return;
+    }
+    if (c.nlits > CLAUSE_MAX_LITS) {
+        clause_free(&c);
+        return;
+    }
     conj_push(d, out, c);
 }
 

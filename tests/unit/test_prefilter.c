@@ -213,6 +213,9 @@ static void test_derive_table(void **state)
         {"calm\\s{2,}down", "\"calm down\""},
         {"\\bwell\\b,?\\s++maybe", "(\"well, maybe\"|\"well maybe\")"},
         {"(?=\\b[a-z])you(?!r)\\s++too", "\"you too\""},
+        /* 6 x 48 phrases are too many for one clause: each becomes its word */
+        {"(?:(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++word1|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++word2|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++word3|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++word4|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++word5|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++word6)",
+         "(\"word1\"|\"word2\"|\"word3\"|\"word4\"|\"word5\"|\"word6\")"},
         /* too many: the run starts again */
         {"(?:a|b|c|d|e|f|g)(?:a|b|c|d|e|f|g)(?:a|b|c|d|e|f|g)xyz",
          "(\"axyz\"|\"bxyz\"|\"cxyz\"|\"dxyz\"|\"exyz\"|\"fxyz\"|\"gxyz\")"},
