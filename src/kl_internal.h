@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "kindlint.h"
@@ -233,6 +234,7 @@ struct kl_rule {
     kl_clause *clauses;
     size_t nclauses;
     char *triggers_desc;
+    int clauses_final; /* set from precompiled packs: not derived again */
 };
 
 struct kl_prefilter; /* prefilter.c */
@@ -245,6 +247,10 @@ struct kl_rules {
     int compiled;
     struct kl_prefilter *prefilter;
     pthread_mutex_t jit_lock; /* serialises lazy JIT compilation */
+    /* rules 0..nprecompiled-1 came from the precompiled default packs, in
+     * their order: the precompiled prefilter serves the set when it holds
+     * those and nothing else */
+    size_t nprecompiled;
 };
 
 enum { KL_JIT_ON = 1, KL_JIT_OFF = 2 };
@@ -283,6 +289,67 @@ void kl_prefilter_free(struct kl_prefilter *pf);
  * by the text. Rules without clauses are always marked. */
 void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, size_t len,
                              unsigned char *cand);
+
+/* The prefilter of a rule set as constant tables: what
+ * kindlint-precompile writes for the default packs, and what
+ * kl_prefilter_from_image serves without building anything. */
+typedef struct kl_prefilter_image {
+    size_t nrules;
+    const unsigned char *base;
+    unsigned char cls[256];
+    uint32_t space_cls, width, out_first;
+    const uint32_t *trans, *out_at, *outs;
+    size_t hit_words;
+    const uint32_t *rule_cl, *cl_at, *cl_word;
+    const uint64_t *cl_mask;
+} kl_prefilter_image;
+
+struct kl_prefilter *kl_prefilter_from_image(const kl_prefilter_image *img);
+/* Writes pf as C source defining `const kl_prefilter_image name`.
+ * Returns -1 when pf is not a built automaton or on a write error. */
+int kl_prefilter_write_c(const struct kl_prefilter *pf, FILE *out, const char *name);
+/* Sets the rule's clauses to copies of the given ones (nclauses clauses,
+ * clause k with clause_lits[k] literals, taken in order from lits) and
+ * marks them final; desc is their description (NULL: made here). */
+kl_status kl_rule_set_clauses(kl_rule *rule, size_t nclauses, const uint32_t *clause_lits,
+                              const char *const *lits, const char *desc);
+
+/* The default packs precompiled at build time (kindlint-precompile): what
+ * libcyaml loaded from each embedded pack, every rule's patterns as
+ * pcre2_serialize_encode wrote them, every rule's prefilter clauses and the
+ * default set's prefilter. Loading them skips parsing YAML, compiling
+ * patterns, deriving clauses and building the automaton. npacks is 0 in
+ * the build of kindlint-precompile itself. */
+typedef struct kl_pre_rule {
+    uint32_t nclauses;
+    const uint32_t *clause_lits;
+    const char *const *lits;
+    const char *desc; /* kl_rule.triggers_desc */
+} kl_pre_rule;
+
+struct kl_y_pack;
+typedef struct kl_precompiled {
+    size_t npacks; /* equals kl_embedded_pack_count, or 0: none */
+    const struct kl_y_pack *packs;
+    size_t nrules;
+    const kl_pre_rule *rules;
+    const unsigned char *codes; /* match, then unless patterns, rule by rule */
+    size_t codes_len;
+    const kl_prefilter_image *prefilter;
+} kl_precompiled;
+extern const kl_precompiled kl_precompiled_packs;
+
+/* rules_load.c: one pack's YAML as libcyaml loads it, for the tool */
+kl_status kl_pack_parse(const char *name, const char *data, size_t len, struct kl_y_pack **out,
+                        kl_diag *diag);
+void kl_pack_free(struct kl_y_pack *yp);
+
+/* rules_compile.c: kl_rules_from_yaml with the patterns already compiled
+ * (codes: one per match and unless pattern, in order; taken over and set
+ * to NULL as they are used) */
+kl_status kl_rules_from_yaml_codes(kl_rules *rules, const struct kl_y_pack *yp, const char *name,
+                                   const char *data, size_t len, pcre2_code **codes,
+                                   size_t ncodes, size_t *used, kl_diag *diag);
 
 /* Embedded packs (generated at build time). */
 typedef struct kl_embedded_pack {

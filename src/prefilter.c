@@ -49,6 +49,7 @@
  * measuring what it saves (bench/speed.sh) and for differential tests.
  */
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1607,6 +1608,9 @@ struct kl_prefilter {
      * cl_at[c+1] (its literal ids, a word of bits at a time) */
     uint32_t *rule_cl, *cl_at, *cl_word;
     uint64_t *cl_mask;
+    /* sizes, for kl_prefilter_write_c */
+    size_t ntrans, nout_at, nouts, ncl;
+    int borrowed; /* the arrays are a precompiled image's: not freed */
 };
 
 typedef struct lit_ref {
@@ -1621,6 +1625,10 @@ void kl_prefilter_free(struct kl_prefilter *pf)
 {
     if (!pf)
         return;
+    if (pf->borrowed) {
+        free(pf);
+        return;
+    }
     free(pf->base);
     free(pf->trans);
     free(pf->out_at);
@@ -1794,8 +1802,11 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
     uint32_t width = ncls + 1;
     pf->width = width;
     pf->out_first = nplain * width;
-    pf->trans = malloc((size_t)nstates * width * sizeof *pf->trans);
-    pf->out_at = malloc(((size_t)nout * 3 + 1) * sizeof *pf->out_at);
+    pf->ntrans = (size_t)nstates * width;
+    pf->nout_at = (size_t)nout * 3 + 1;
+    pf->nouts = total;
+    pf->trans = malloc(pf->ntrans * sizeof *pf->trans);
+    pf->out_at = malloc(pf->nout_at * sizeof *pf->out_at);
     pf->outs = malloc((total ? total : 1) * sizeof *pf->outs);
     if (!pf->trans || !pf->out_at || !pf->outs)
         goto out;
@@ -1867,6 +1878,7 @@ static int build_clause_masks(struct kl_prefilter *pf, const uint32_t *first_lit
                               const uint32_t *ids)
 {
     size_t nlits = first_lit[ncl];
+    pf->ncl = ncl;
     pf->cl_at = malloc((ncl + 1) * sizeof *pf->cl_at);
     pf->cl_word = malloc((nlits ? nlits : 1) * sizeof *pf->cl_word);
     pf->cl_mask = malloc((nlits ? nlits : 1) * sizeof *pf->cl_mask);
@@ -2123,4 +2135,110 @@ void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, si
     return;
 all:
     memset(cand, 1, nrules);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Precompiled                                                               */
+/* ------------------------------------------------------------------------ */
+
+struct kl_prefilter *kl_prefilter_from_image(const kl_prefilter_image *img)
+{
+    struct kl_prefilter *pf = calloc(1, sizeof *pf);
+    if (!pf)
+        return NULL;
+    /* the image is only ever read: the casts lend it, never write it */
+    pf->borrowed = 1;
+    pf->nrules = img->nrules;
+    pf->base = (unsigned char *)img->base;
+    memcpy(pf->cls, img->cls, sizeof pf->cls);
+    pf->space_cls = img->space_cls;
+    pf->width = img->width;
+    pf->out_first = img->out_first;
+    pf->trans = (uint32_t *)img->trans;
+    pf->out_at = (uint32_t *)img->out_at;
+    pf->outs = (uint32_t *)img->outs;
+    pf->hit_words = img->hit_words;
+    pf->rule_cl = (uint32_t *)img->rule_cl;
+    pf->cl_at = (uint32_t *)img->cl_at;
+    pf->cl_word = (uint32_t *)img->cl_word;
+    pf->cl_mask = (uint64_t *)img->cl_mask;
+    return pf;
+}
+
+static int write_u32s(FILE *out, const char *name, const char *part, const uint32_t *v, size_t n)
+{
+    fprintf(out, "static const uint32_t %s_%s[%zu] = {", name, part, n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s%" PRIu32 ",", i % 16 ? "" : "\n", v[i]);
+    if (!n)
+        fputs("0", out);
+    return fputs("};\n", out) < 0 ? -1 : 0;
+}
+
+int kl_prefilter_write_c(const struct kl_prefilter *pf, FILE *out, const char *name)
+{
+    if (!pf || !pf->trans || pf->borrowed)
+        return -1;
+    size_t nwords = pf->cl_at[pf->ncl];
+    fprintf(out, "static const unsigned char %s_base[%zu] = {", name, pf->nrules ? pf->nrules : 1);
+    for (size_t i = 0; i < pf->nrules; i++)
+        fprintf(out, "%s%u,", i % 32 ? "" : "\n", pf->base[i]);
+    if (!pf->nrules)
+        fputs("0", out);
+    fputs("};\n", out);
+    if (write_u32s(out, name, "trans", pf->trans, pf->ntrans) != 0 ||
+        write_u32s(out, name, "out_at", pf->out_at, pf->nout_at) != 0 ||
+        write_u32s(out, name, "outs", pf->outs, pf->nouts) != 0 ||
+        write_u32s(out, name, "rule_cl", pf->rule_cl, pf->nrules + 1) != 0 ||
+        write_u32s(out, name, "cl_at", pf->cl_at, pf->ncl + 1) != 0 ||
+        write_u32s(out, name, "cl_word", pf->cl_word, nwords) != 0)
+        return -1;
+    fprintf(out, "static const uint64_t %s_cl_mask[%zu] = {", name, nwords ? nwords : 1);
+    for (size_t i = 0; i < nwords; i++)
+        fprintf(out, "%s0x%" PRIx64 "u,", i % 8 ? "" : "\n", pf->cl_mask[i]);
+    if (!nwords)
+        fputs("0", out);
+    fputs("};\n", out);
+    fprintf(out, "const kl_prefilter_image %s = {\n    %zu, %s_base, {", name, pf->nrules, name);
+    for (size_t i = 0; i < 256; i++)
+        fprintf(out, "%s%u,", i % 32 ? "" : "\n    ", pf->cls[i]);
+    fprintf(out, "},\n    %" PRIu32 ", %" PRIu32 ", %" PRIu32 ", %s_trans, %s_out_at, %s_outs, %zu,\n",
+            pf->space_cls, pf->width, pf->out_first, name, name, name, pf->hit_words);
+    fprintf(out, "    %s_rule_cl, %s_cl_at, %s_cl_word, %s_cl_mask};\n", name, name, name, name);
+    return ferror(out) ? -1 : 0;
+}
+
+kl_status kl_rule_set_clauses(kl_rule *rule, size_t nclauses, const uint32_t *clause_lits,
+                              const char *const *lits, const char *desc)
+{
+    kl_clause *cl = calloc(nclauses ? nclauses : 1, sizeof *cl);
+    if (!cl)
+        return KL_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t c = 0; c < nclauses; c++) {
+        cl[c].lits = calloc(clause_lits[c] ? clause_lits[c] : 1, sizeof(char *));
+        if (!cl[c].lits)
+            goto nomem;
+        for (uint32_t j = 0; j < clause_lits[c]; j++, k++) {
+            if (!(cl[c].lits[j] = strdup(lits[k])))
+                goto nomem;
+            cl[c].nlits++;
+        }
+    }
+    for (size_t i = 0; i < rule->nclauses; i++)
+        clause_free(&rule->clauses[i]);
+    free(rule->clauses);
+    rule->clauses = cl;
+    rule->nclauses = nclauses;
+    rule->clauses_final = 1;
+    free(rule->triggers_desc);
+    rule->triggers_desc = NULL;
+    if (nclauses && !(rule->triggers_desc = desc ? strdup(desc) : describe(rule)))
+        return KL_ERR_NOMEM;
+    return KL_OK;
+nomem:
+    for (size_t c = 0; c < nclauses; c++)
+        clause_free(&cl[c]);
+    free(cl);
+    return KL_ERR_NOMEM;
 }

@@ -391,7 +391,24 @@ typedef struct build_ctx {
     size_t len;
     kl_yaml_index idx;
     int have_idx;
+    /* precompiled patterns, taken in order (NULL: compile them) */
+    pcre2_code **codes;
+    size_t ncodes, next_code;
 } build_ctx;
+
+/* The next precompiled pattern, which must be there: a pack that does
+ * not line up with its precompiled form is an internal error. */
+static pcre2_code *take_code(build_ctx *c, const char *rule_id, kl_diag *diag)
+{
+    if (c->next_code >= c->ncodes || !c->codes[c->next_code]) {
+        kl_diag_set(diag, KL_ERR_RULES, c->name, 0, 0, rule_id,
+                    "precompiled patterns do not match the pack");
+        return NULL;
+    }
+    pcre2_code *re = c->codes[c->next_code];
+    c->codes[c->next_code++] = NULL;
+    return re;
+}
 
 static const kl_yaml_index *ctx_index(build_ctx *c)
 {
@@ -454,7 +471,12 @@ static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack, 
         r->explain[--n] = '\0';
 
     /* patterns: compile errors need positions, so build the index first */
-    r->re = kl_pattern_compile(y->match, c->name, y->id, "match", NULL, NULL, diag);
+    if (c->codes) {
+        if (!(r->re = take_code(c, y->id, diag)))
+            return KL_ERR_RULES;
+    } else {
+        r->re = kl_pattern_compile(y->match, c->name, y->id, "match", NULL, NULL, diag);
+    }
     if (!r->re) {
         char path[64];
         snprintf(path, sizeof path, "rules[%zu].match", rule_i);
@@ -467,8 +489,13 @@ static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack, 
         if (!r->unless)
             goto nomem;
         for (unsigned i = 0; i < y->unless_count; i++) {
-            r->unless[i] =
-                kl_pattern_compile(y->unless[i], c->name, y->id, "unless", NULL, NULL, diag);
+            if (c->codes) {
+                if (!(r->unless[i] = take_code(c, y->id, diag)))
+                    return KL_ERR_RULES;
+            } else {
+                r->unless[i] =
+                    kl_pattern_compile(y->unless[i], c->name, y->id, "unless", NULL, NULL, diag);
+            }
             if (!r->unless[i]) {
                 char path[64];
                 snprintf(path, sizeof path, "rules[%zu].unless[%u]", rule_i, i);
@@ -583,7 +610,14 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 kl_status kl_rules_from_yaml(kl_rules *set, const struct kl_y_pack *yp, const char *name,
                              const char *data, size_t len, kl_diag *diag)
 {
-    build_ctx c = {.name = name, .data = data, .len = len};
+    return kl_rules_from_yaml_codes(set, yp, name, data, len, NULL, 0, NULL, diag);
+}
+
+kl_status kl_rules_from_yaml_codes(kl_rules *set, const struct kl_y_pack *yp, const char *name,
+                                   const char *data, size_t len, pcre2_code **codes,
+                                   size_t ncodes, size_t *used, kl_diag *diag)
+{
+    build_ctx c = {.name = name, .data = data, .len = len, .codes = codes, .ncodes = ncodes};
     kl_status st = KL_OK;
 
     if (!is_kebab(yp->pack)) {
@@ -657,6 +691,8 @@ kl_status kl_rules_from_yaml(kl_rules *set, const struct kl_y_pack *yp, const ch
 out:
     if (c.have_idx)
         kl_yaml_index_free(&c.idx);
+    if (used)
+        *used = c.next_code;
     return st;
 }
 
@@ -667,12 +703,18 @@ kl_status kl_rules_compile(kl_rules *rules, kl_diag *diag)
         return KL_OK;
     for (size_t i = 0; i < rules->count; i++) {
         kl_rule *r = rules->rules[i];
-        if (kl_rule_derive_clauses(r) != KL_OK) {
+        if (!r->clauses_final && kl_rule_derive_clauses(r) != KL_OK) {
             kl_diag_set(diag, KL_ERR_NOMEM, r->pack->source, 0, 0, r->id, "out of memory");
             return KL_ERR_NOMEM;
         }
     }
-    rules->prefilter = kl_prefilter_build(rules);
+    const char *nopf = getenv("KINDLINT_NO_PREFILTER");
+    if (rules->nprecompiled && rules->nprecompiled == rules->count &&
+        kl_precompiled_packs.prefilter && kl_precompiled_packs.prefilter->nrules == rules->count &&
+        !(nopf && *nopf && strcmp(nopf, "0") != 0))
+        rules->prefilter = kl_prefilter_from_image(kl_precompiled_packs.prefilter);
+    else
+        rules->prefilter = kl_prefilter_build(rules);
     if (!rules->prefilter) {
         kl_diag_set(diag, KL_ERR_NOMEM, NULL, 0, 0, NULL, "out of memory");
         return KL_ERR_NOMEM;

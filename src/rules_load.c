@@ -151,17 +151,38 @@ kl_status kl_rules_add_buffer(kl_rules *rules, const char *name, const char *dat
         return KL_ERR_RULES;
     }
 
+    kl_y_pack *yp = NULL;
+    kl_status st = kl_pack_parse(name, data, len, &yp, diag);
+    if (st != KL_OK)
+        return st;
+    st = kl_rules_from_yaml(rules, yp, name, data, len, diag);
+    kl_pack_free(yp);
+    return st;
+}
+
+static const cyaml_config_t pack_cfg = {
+    .mem_fn = cyaml_mem,
+    .log_level = CYAML_LOG_ERROR,
+    .flags = CYAML_CFG_NO_ALIAS,
+};
+
+void kl_pack_free(kl_y_pack *yp)
+{
+    if (yp)
+        cyaml_free(&pack_cfg, &pack_schema, yp, 0);
+}
+
+kl_status kl_pack_parse(const char *name, const char *data, size_t len, kl_y_pack **out,
+                        kl_diag *diag)
+{
     kl_cyaml_log log;
     log.len = 0;
     log.text[0] = '\0';
-    cyaml_config_t cfg = {
-        .log_fn = cyaml_log_bridge,
-        .log_ctx = &log,
-        .mem_fn = cyaml_mem,
-        .log_level = CYAML_LOG_ERROR,
-        .flags = CYAML_CFG_NO_ALIAS,
-    };
+    cyaml_config_t cfg = pack_cfg;
+    cfg.log_fn = cyaml_log_bridge;
+    cfg.log_ctx = &log;
     kl_y_pack *yp = NULL;
+    *out = NULL;
     cyaml_err_t err =
         cyaml_load_data((const uint8_t *)data, len, &cfg, &pack_schema, (cyaml_data_t **)&yp, NULL);
     if (err != CYAML_OK || !yp) {
@@ -179,9 +200,8 @@ kl_status kl_rules_add_buffer(kl_rules *rules, const char *name, const char *dat
             cyaml_free(&cfg, &pack_schema, yp, 0);
         return KL_ERR_RULES;
     }
-    kl_status st = kl_rules_from_yaml(rules, yp, name, data, len, diag);
-    cyaml_free(&cfg, &pack_schema, yp, 0);
-    return st;
+    *out = yp;
+    return KL_OK;
 }
 
 kl_status kl_rules_add_file(kl_rules *rules, const char *path, kl_diag *diag)
@@ -277,8 +297,72 @@ kl_status kl_rules_add_path(kl_rules *rules, const char *path, kl_diag *diag)
     return result;
 }
 
+/* The default packs from their precompiled form (kl_precompiled_packs).
+ * Returns 1 when that form cannot serve (none was built, another PCRE2
+ * build, KINDLINT_NO_PRECOMPILED=1): the caller loads the YAML. */
+static int add_precompiled(kl_rules *rules, kl_status *st, kl_diag *diag)
+{
+    const kl_precompiled *pre = &kl_precompiled_packs;
+    const char *off = getenv("KINDLINT_NO_PRECOMPILED");
+    if (pre->npacks == 0 || pre->npacks != kl_embedded_pack_count || (off && *off && strcmp(off, "0") != 0))
+        return 1;
+    for (size_t i = 0; i < pre->npacks; i++)
+        if (kl_rules_has_pack(rules, pre->packs[i].pack))
+            return 1; /* the YAML path reports the duplicate */
+    int32_t n = pcre2_serialize_get_number_of_codes(pre->codes);
+    if (n <= 0)
+        return 1;
+    pcre2_code **codes = calloc((size_t)n, sizeof *codes);
+    if (!codes)
+        return 1;
+    if (pcre2_serialize_decode(codes, n, pre->codes, NULL) != n) {
+        free(codes); /* serialized by another PCRE2 build: compile instead */
+        return 1;
+    }
+    size_t first = rules->count, next = 0;
+    *st = KL_OK;
+    for (size_t i = 0; i < pre->npacks && *st == KL_OK; i++) {
+        char name[256];
+        size_t used = 0;
+        snprintf(name, sizeof name, "builtin:%s", kl_embedded_packs[i].name);
+        *st = kl_rules_from_yaml_codes(rules, &pre->packs[i], name,
+                                       (const char *)kl_embedded_packs[i].data,
+                                       kl_embedded_packs[i].len, codes + next, (size_t)n - next,
+                                       &used, diag);
+        next += used;
+    }
+    if (*st == KL_OK && (next != (size_t)n || rules->count - first != pre->nrules)) {
+        kl_diag_set(diag, KL_ERR_RULES, "builtin", 0, 0, NULL,
+                    "the precompiled default packs do not match the embedded ones");
+        *st = KL_ERR_RULES;
+    }
+    for (size_t k = 0; k < pre->nrules && *st == KL_OK; k++) {
+        const kl_pre_rule *pr = &pre->rules[k];
+        if (kl_rule_set_clauses(rules->rules[first + k], pr->nclauses, pr->clause_lits,
+                                pr->lits, pr->desc) != KL_OK) {
+            kl_diag_set(diag, KL_ERR_NOMEM, "builtin", 0, 0, NULL, "out of memory");
+            *st = KL_ERR_NOMEM;
+        }
+    }
+    for (int32_t k = 0; k < n; k++)
+        pcre2_code_free(codes[k]); /* those not taken over (NULL otherwise) */
+    free(codes);
+    if (*st == KL_OK && first == 0)
+        rules->nprecompiled = rules->count;
+    return 0;
+}
+
 kl_status kl_rules_add_defaults(kl_rules *rules, kl_diag *diag)
 {
+    kl_diag_clear(diag);
+    if (!rules || rules->compiled) {
+        kl_diag_set(diag, KL_ERR_USAGE, "builtin", 0, 0, NULL,
+                    "rules cannot be added after the set is compiled");
+        return KL_ERR_USAGE;
+    }
+    kl_status pst;
+    if (add_precompiled(rules, &pst, diag) == 0)
+        return pst;
     for (size_t i = 0; i < kl_embedded_pack_count; i++) {
         char name[256];
         snprintf(name, sizeof name, "builtin:%s", kl_embedded_packs[i].name);

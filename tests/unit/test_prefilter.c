@@ -1084,6 +1084,181 @@ static void test_builtin_rules_sound(void **state)
     kl_rules_free(all);
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* The precompiled default packs                                             */
+/* ------------------------------------------------------------------------ */
+
+static void assert_same_str(const char *what, const char *id, const char *a, const char *b)
+{
+    if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0))
+        fail_msg("rule %s: %s differs: [%s] vs [%s]", id, what, a ? a : "(null)",
+                 b ? b : "(null)");
+}
+
+static size_t pattern_info(const pcre2_code *re, uint32_t what)
+{
+    size_t v = 0;
+    uint32_t u = 0;
+    if (what == PCRE2_INFO_SIZE) {
+        assert_int_equal(pcre2_pattern_info(re, what, &v), 0);
+        return v;
+    }
+    assert_int_equal(pcre2_pattern_info(re, what, &u), 0);
+    return u;
+}
+
+/* The default packs from their precompiled form (the build's
+ * kindlint-precompile) and from their YAML must be the same rule set: same
+ * rules field by field, same compiled patterns, same clauses, a prefilter
+ * image that proposes the same rules as one built from scratch, and the
+ * same findings and suggestions. */
+static void test_precompiled_matches_yaml(void **state)
+{
+    (void)state;
+    kl_diag d;
+    kl_rules *pre = kl_rules_new();
+    assert_int_equal(kl_rules_add_defaults(pre, &d), KL_OK);
+    assert_int_equal(kl_rules_compile(pre, &d), KL_OK);
+    setenv("KINDLINT_NO_PRECOMPILED", "1", 1);
+    kl_rules *yaml = kl_rules_new();
+    assert_int_equal(kl_rules_add_defaults(yaml, &d), KL_OK);
+    assert_int_equal(kl_rules_compile(yaml, &d), KL_OK);
+    unsetenv("KINDLINT_NO_PRECOMPILED");
+    /* the build made a precompiled form, and each set came its own way */
+    assert_true(kl_precompiled_packs.npacks > 0);
+    assert_true(pre->count > 100);
+    assert_int_equal(pre->nprecompiled, pre->count);
+    assert_int_equal(yaml->nprecompiled, 0);
+    assert_int_equal(pre->count, yaml->count);
+    assert_int_equal(pre->npacks, yaml->npacks);
+
+    for (size_t i = 0; i < pre->count; i++) {
+        const kl_rule *a = pre->rules[i], *b = yaml->rules[i];
+        const char *id = b->id;
+        assert_same_str("id", id, a->id, b->id);
+        assert_same_str("pack", id, a->pack->name, b->pack->name);
+        assert_same_str("source", id, a->pack->source, b->pack->source);
+        assert_same_str("summary", id, a->pack->summary, b->pack->summary);
+        assert_int_equal(a->category, b->category);
+        assert_int_equal(a->severity, b->severity);
+        assert_same_str("message", id, a->message, b->message);
+        assert_same_str("explain", id, a->explain, b->explain);
+        assert_same_str("match", id, a->pattern, b->pattern);
+        assert_same_str("triggers", id, a->triggers_desc, b->triggers_desc);
+        assert_int_equal(a->nunless, b->nunless);
+        assert_int_equal(a->nsuggest, b->nsuggest);
+        assert_int_equal(a->nfeelings, b->nfeelings);
+        assert_int_equal(a->ncaps, b->ncaps);
+        assert_int_equal(a->act_slot, b->act_slot);
+        for (size_t k = 0; k < a->ncaps; k++)
+            assert_int_equal(a->cap_group[k], b->cap_group[k]);
+        assert_int_equal(a->nflag, b->nflag);
+        assert_int_equal(a->npass, b->npass);
+        for (size_t k = 0; k < a->nflag; k++) {
+            assert_same_str("flag", id, a->flag[k].text, b->flag[k].text);
+            assert_same_str("fix", id, a->flag[k].fix, b->flag[k].fix);
+        }
+        for (size_t k = 0; k < a->npass; k++)
+            assert_same_str("pass", id, a->pass[k].text, b->pass[k].text);
+        assert_int_equal(a->nclauses, b->nclauses);
+        for (size_t c = 0; c < a->nclauses; c++) {
+            assert_int_equal(a->clauses[c].nlits, b->clauses[c].nlits);
+            for (size_t j = 0; j < a->clauses[c].nlits; j++)
+                assert_same_str("literal", id, a->clauses[c].lits[j], b->clauses[c].lits[j]);
+        }
+        static const uint32_t infos[] = {PCRE2_INFO_SIZE, PCRE2_INFO_CAPTURECOUNT,
+                                         PCRE2_INFO_NAMECOUNT, PCRE2_INFO_ALLOPTIONS};
+        for (size_t k = 0; k < sizeof infos / sizeof infos[0]; k++) {
+            assert_int_equal(pattern_info(a->re, infos[k]), pattern_info(b->re, infos[k]));
+            for (size_t u = 0; u < a->nunless; u++)
+                assert_int_equal(pattern_info(a->unless[u], infos[k]),
+                                 pattern_info(b->unless[u], infos[k]));
+        }
+    }
+
+    /* texts: every example, and word soup from them */
+    text_list texts = {NULL, 0, 0};
+    static char vocab[4096][48];
+    size_t nvocab = 0;
+    for (size_t i = 0; i < yaml->count; i++) {
+        const kl_rule *r = yaml->rules[i];
+        for (size_t j = 0; j < r->nflag + r->npass; j++) {
+            const char *s = j < r->nflag ? r->flag[j].text : r->pass[j - r->nflag].text;
+            texts_add(&texts, s, strlen(s));
+            nvocab += split_words(s, vocab + nvocab, 4096 - nvocab);
+        }
+    }
+    for (int k = 0; k < 3000 && nvocab; k++) {
+        kl_buf b;
+        kl_buf_init(&b);
+        size_t nw = 3 + rnd(15);
+        for (size_t i = 0; i < nw; i++)
+            kl_buf_printf(&b, "%s%s", i ? (rnd(9) ? " " : "\t\xC2\xA0") : "",
+                          vocab[rnd((uint32_t)nvocab)]);
+        texts_add(&texts, b.data, b.len);
+        kl_buf_free(&b);
+    }
+    unsigned char *ca = malloc(pre->count), *cb = malloc(pre->count);
+    found_list *fa = malloc(sizeof *fa), *fb = malloc(sizeof *fb);
+    assert_true(ca && cb && fa && fb);
+    size_t findings = 0;
+    for (size_t t = 0; t < texts.n; t++) {
+        const char *s = texts.items[t];
+        kl_prefilter_candidates(pre->prefilter, s, strlen(s), ca);
+        kl_prefilter_candidates(yaml->prefilter, s, strlen(s), cb);
+        if (memcmp(ca, cb, pre->count) != 0)
+            fail_msg("the precompiled prefilter proposes other rules for \"%s\"", s);
+        if (t % 4 == 0) {
+            scan_text(pre, s, fa);
+            scan_text(yaml, s, fb);
+            assert_int_equal(fa->n, fb->n);
+            for (size_t i = 0; i < fa->n; i++) {
+                assert_string_equal(fa->items[i].rule, fb->items[i].rule);
+                assert_int_equal(fa->items[i].offset, fb->items[i].offset);
+                assert_int_equal(fa->items[i].length, fb->items[i].length);
+                assert_string_equal(fa->items[i].fix, fb->items[i].fix);
+            }
+            findings += fa->n;
+        }
+        free(texts.items[t]);
+    }
+    assert_true(findings > 100);
+    print_message("precompiled packs: %zu rules, %zu texts, %zu findings alike\n", pre->count,
+                  texts.n, findings);
+    free(texts.items);
+    free(ca);
+    free(cb);
+    free(fa);
+    free(fb);
+    kl_rules_free(pre);
+    kl_rules_free(yaml);
+}
+
+/* A set that holds more than the default packs builds its own prefilter
+ * (the image is for those alone), and a user's rule is derived as usual. */
+static void test_precompiled_with_user_pack(void **state)
+{
+    (void)state;
+    kl_diag d;
+    kl_rules *set = kl_rules_new();
+    assert_int_equal(kl_rules_add_defaults(set, &d), KL_OK);
+    const char *yaml = ONE_RULE("\\bsnarky\\s+comment\\b", "");
+    assert_int_equal(kl_rules_add_buffer(set, "user.yml", yaml, strlen(yaml), &d), KL_OK);
+    assert_int_equal(kl_rules_compile(set, &d), KL_OK);
+    assert_int_equal(set->nprecompiled + 1, set->count);
+    const kl_rule *r = set->rules[set->count - 1];
+    assert_string_equal(r->triggers_desc, "\"snarky comment\"");
+    unsigned char *cand = malloc(set->count);
+    assert_non_null(cand);
+    kl_prefilter_candidates(set->prefilter, "what a SNARKY\tcomment", 21, cand);
+    assert_int_equal(cand[set->count - 1], 1);
+    kl_prefilter_candidates(set->prefilter, "what a comment", 14, cand);
+    assert_int_equal(cand[set->count - 1], 0);
+    free(cand);
+    kl_rules_free(set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1095,6 +1270,8 @@ int main(void)
         cmocka_unit_test(test_automaton_matches_naive),
         cmocka_unit_test(test_random_patterns_sound),
         cmocka_unit_test(test_builtin_rules_sound),
+        cmocka_unit_test(test_precompiled_matches_yaml),
+        cmocka_unit_test(test_precompiled_with_user_pack),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     pcre2_match_context_free(mctx);

@@ -1,0 +1,292 @@
+/*
+ * precompile.c -- kindlint-precompile, the build tool that precompiles the
+ * default rule packs.
+ *
+ *   kindlint-precompile OUT.c
+ *
+ * Loads the embedded packs the way every pack is loaded (libcyaml, PCRE2,
+ * the rule compiler, the prefilter), then writes C source holding the
+ * result: what libcyaml read from each pack (kl_y_pack), every pattern
+ * serialized by pcre2_serialize_encode, every rule's prefilter clauses and
+ * the automaton of the default set. The library is built with that file,
+ * so `echo ok | kindlint` starts without parsing YAML, compiling patterns
+ * or building the automaton (kl_precompiled in kl_internal.h). The rules
+ * stay data: rules/ *.yml are the source, and this runs again whenever
+ * they change.
+ *
+ * A failure (a pack that does not load) prints the error and exits 1
+ * without leaving OUT.c behind.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kl_internal.h"
+#include "rules_schema.h"
+
+/* A C string literal for s (NULL for a null pointer): printable ASCII as
+ * it is, everything else as three-digit octal, lines kept short. */
+static void put_str(FILE *o, const char *s)
+{
+    if (!s) {
+        fputs("NULL", o);
+        return;
+    }
+    fputc('"', o);
+    size_t col = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (col >= 100) {
+            fputs("\"\n    \"", o);
+            col = 0;
+        }
+        if (*p == '"' || *p == '\\' || *p == '?') {
+            fprintf(o, "\\%c", *p);
+            col += 2;
+        } else if (*p >= 0x20 && *p < 0x7F) {
+            fputc(*p, o);
+            col++;
+        } else {
+            fprintf(o, "\\%03o", *p);
+            col += 4;
+        }
+    }
+    fputc('"', o);
+}
+
+static void put_strs(FILE *o, const char *name, char **v, unsigned n)
+{
+    if (!n)
+        return;
+    fprintf(o, "static char *%s[%u] = {\n", name, n);
+    for (unsigned i = 0; i < n; i++) {
+        fputs("    ", o);
+        put_str(o, v[i]);
+        fputs(",\n", o);
+    }
+    fputs("};\n", o);
+}
+
+static void put_pack(FILE *o, size_t pi, const kl_y_pack *yp)
+{
+    char name[96];
+    for (unsigned ri = 0; ri < yp->rules_count; ri++) {
+        const kl_y_rule *y = &yp->rules[ri];
+        snprintf(name, sizeof name, "p%zu_r%u_unless", pi, ri);
+        put_strs(o, name, y->unless, y->unless_count);
+        snprintf(name, sizeof name, "p%zu_r%u_suggest", pi, ri);
+        put_strs(o, name, y->suggest, y->suggest_count);
+        snprintf(name, sizeof name, "p%zu_r%u_triggers", pi, ri);
+        put_strs(o, name, y->triggers, y->triggers_count);
+        if (y->feelings_count) {
+            fprintf(o, "static kl_y_feeling p%zu_r%u_feelings[%u] = {\n", pi, ri,
+                    y->feelings_count);
+            for (unsigned k = 0; k < y->feelings_count; k++) {
+                fputs("    {", o);
+                put_str(o, y->feelings[k].word);
+                fputs(", ", o);
+                put_str(o, y->feelings[k].feeling);
+                fputs("},\n", o);
+            }
+            fputs("};\n", o);
+        }
+        if (y->tests) {
+            const kl_y_tests *t = y->tests;
+            if (t->flag_count) {
+                fprintf(o, "static kl_y_flag p%zu_r%u_flag[%u] = {\n", pi, ri, t->flag_count);
+                for (unsigned k = 0; k < t->flag_count; k++) {
+                    fputs("    {", o);
+                    put_str(o, t->flag[k].text);
+                    fputs(", ", o);
+                    put_str(o, t->flag[k].fix);
+                    fputs("},\n", o);
+                }
+                fputs("};\n", o);
+            }
+            snprintf(name, sizeof name, "p%zu_r%u_pass", pi, ri);
+            put_strs(o, name, t->pass, t->pass_count);
+            fprintf(o, "static kl_y_tests p%zu_r%u_tests = {", pi, ri);
+            if (t->flag_count)
+                fprintf(o, "p%zu_r%u_flag, %u, ", pi, ri, t->flag_count);
+            else
+                fputs("NULL, 0, ", o);
+            if (t->pass_count)
+                fprintf(o, "p%zu_r%u_pass, %u};\n", pi, ri, t->pass_count);
+            else
+                fputs("NULL, 0};\n", o);
+        }
+    }
+    fprintf(o, "static kl_y_rule p%zu_rules[%u] = {\n", pi, yp->rules_count);
+    for (unsigned ri = 0; ri < yp->rules_count; ri++) {
+        const kl_y_rule *y = &yp->rules[ri];
+        fputs("  {.id = ", o);
+        put_str(o, y->id);
+        fprintf(o, ",\n   .category = %d, .severity = %d,\n   .message = ", y->category,
+                y->severity);
+        put_str(o, y->message);
+        fputs(",\n   .explain = ", o);
+        put_str(o, y->explain);
+        fputs(",\n   .match = ", o);
+        put_str(o, y->match);
+#define SEQ(field, count)                                                                          \
+    do {                                                                                           \
+        if (y->count)                                                                              \
+            fprintf(o, ",\n   ." #field " = p%zu_r%u_" #field ", ." #count " = %u", pi, ri,        \
+                    y->count);                                                                     \
+    } while (0)
+        SEQ(unless, unless_count);
+        SEQ(suggest, suggest_count);
+        SEQ(feelings, feelings_count);
+        SEQ(triggers, triggers_count);
+#undef SEQ
+        if (y->tests)
+            fprintf(o, ",\n   .tests = &p%zu_r%u_tests", pi, ri);
+        fputs("},\n", o);
+    }
+    fputs("};\n", o);
+}
+
+static int write_all(FILE *o, kl_y_pack **yp, const kl_rules *rules)
+{
+    fputs("/* Generated by kindlint-precompile from rules/ *.yml: do not edit. */\n"
+          "#include <stddef.h>\n#include <stdint.h>\n\n"
+          "#include \"kl_internal.h\"\n#include \"rules_schema.h\"\n\n"
+          "#if defined(__GNUC__)\n#pragma GCC diagnostic ignored \"-Woverlength-strings\"\n"
+          "#endif\n\n",
+          o);
+    for (size_t i = 0; i < kl_embedded_pack_count; i++)
+        put_pack(o, i, yp[i]);
+    fprintf(o, "static const kl_y_pack packs[%zu] = {\n", kl_embedded_pack_count);
+    for (size_t i = 0; i < kl_embedded_pack_count; i++) {
+        fputs("  {", o);
+        put_str(o, yp[i]->pack);
+        fputs(", ", o);
+        put_str(o, yp[i]->summary);
+        fputs(", ", o);
+        put_str(o, yp[i]->lang);
+        fprintf(o, ", p%zu_rules, %u},\n", i, yp[i]->rules_count);
+    }
+    fputs("};\n\n", o);
+
+    /* the patterns, in the order the rule compiler takes them */
+    size_t n = 0;
+    for (size_t i = 0; i < rules->count; i++)
+        n += 1 + rules->rules[i]->nunless;
+    const pcre2_code **codes = malloc(n * sizeof *codes);
+    if (!codes)
+        return -1;
+    n = 0;
+    for (size_t i = 0; i < rules->count; i++) {
+        codes[n++] = rules->rules[i]->re;
+        for (size_t u = 0; u < rules->rules[i]->nunless; u++)
+            codes[n++] = rules->rules[i]->unless[u];
+    }
+    uint8_t *bytes = NULL;
+    PCRE2_SIZE size = 0;
+    int32_t rc = pcre2_serialize_encode(codes, (int32_t)n, &bytes, &size, NULL);
+    free(codes);
+    if (rc != (int32_t)n) {
+        fprintf(stderr, "kindlint-precompile: pcre2_serialize_encode failed (%d)\n", (int)rc);
+        return -1;
+    }
+    fprintf(o, "_Alignas(16) static const unsigned char codes[%zu] = {", (size_t)size);
+    for (size_t i = 0; i < size; i++)
+        fprintf(o, "%s%u,", i % 32 ? "" : "\n", bytes[i]);
+    fputs("};\n\n", o);
+    pcre2_serialize_free(bytes);
+
+    /* each rule's clauses */
+    for (size_t i = 0; i < rules->count; i++) {
+        const kl_rule *r = rules->rules[i];
+        if (!r->nclauses)
+            continue;
+        fprintf(o, "static const uint32_t c%zu_n[%zu] = {", i, r->nclauses);
+        for (size_t c = 0; c < r->nclauses; c++)
+            fprintf(o, "%zu,", r->clauses[c].nlits);
+        fprintf(o, "};\nstatic const char *const c%zu_l[] = {\n", i);
+        for (size_t c = 0; c < r->nclauses; c++) {
+            for (size_t j = 0; j < r->clauses[c].nlits; j++) {
+                fputs("    ", o);
+                put_str(o, r->clauses[c].lits[j]);
+                fputs(",\n", o);
+            }
+        }
+        fputs("};\n", o);
+    }
+    fprintf(o, "static const kl_pre_rule pre_rules[%zu] = {\n", rules->count);
+    for (size_t i = 0; i < rules->count; i++) {
+        if (rules->rules[i]->nclauses) {
+            fprintf(o, "    {%zu, c%zu_n, c%zu_l, ", rules->rules[i]->nclauses, i, i);
+            put_str(o, rules->rules[i]->triggers_desc);
+            fputs("},\n", o);
+        } else {
+            fputs("    {0, NULL, NULL, NULL},\n", o);
+        }
+    }
+    fputs("};\n\n", o);
+
+    if (kl_prefilter_write_c(rules->prefilter, o, "kl_pre_prefilter") != 0) {
+        fputs("kindlint-precompile: the default set has no prefilter to write\n", stderr);
+        return -1;
+    }
+    fprintf(o,
+            "\nconst kl_precompiled kl_precompiled_packs = {%zu, packs, %zu, pre_rules, codes, "
+            "sizeof codes,\n                                             &kl_pre_prefilter};\n",
+            kl_embedded_pack_count, rules->count);
+    return ferror(o) ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fputs("usage: kindlint-precompile OUT.c\n", stderr);
+        return 2;
+    }
+    /* the set is built the way kindlint builds it, whatever the build's
+     * environment says */
+    unsetenv("KINDLINT_NO_PREFILTER");
+    kl_diag d;
+    int status = 1;
+    kl_rules *rules = kl_rules_new();
+    kl_y_pack **yp = calloc(kl_embedded_pack_count + 1, sizeof *yp);
+    FILE *o = NULL;
+    if (!rules || !yp) {
+        fputs("kindlint-precompile: out of memory\n", stderr);
+        goto out;
+    }
+    for (size_t i = 0; i < kl_embedded_pack_count; i++) {
+        char name[256];
+        snprintf(name, sizeof name, "builtin:%s", kl_embedded_packs[i].name);
+        if (kl_pack_parse(name, (const char *)kl_embedded_packs[i].data, kl_embedded_packs[i].len,
+                          &yp[i], &d) != KL_OK) {
+            fprintf(stderr, "kindlint-precompile: %s:%u:%u: %s\n", d.file, d.line, d.column,
+                    d.message);
+            goto out;
+        }
+    }
+    if (kl_rules_add_defaults(rules, &d) != KL_OK || kl_rules_compile(rules, &d) != KL_OK) {
+        fprintf(stderr, "kindlint-precompile: %s:%u:%u: %s\n", d.file, d.line, d.column,
+                d.message);
+        goto out;
+    }
+    if (!(o = fopen(argv[1], "w"))) {
+        perror(argv[1]);
+        goto out;
+    }
+    int wrote = write_all(o, yp, rules) == 0;
+    int closed = fclose(o) == 0;
+    o = NULL;
+    if (wrote && closed)
+        status = 0;
+    else
+        fprintf(stderr, "kindlint-precompile: cannot write %s\n", argv[1]);
+out:
+    if (o)
+        fclose(o);
+    if (status != 0)
+        remove(argv[1]);
+    for (size_t i = 0; yp && i < kl_embedded_pack_count; i++)
+        kl_pack_free(yp[i]);
+    free(yp);
+    kl_rules_free(rules);
+    return status;
+}
