@@ -210,11 +210,18 @@ struct kl_rule {
     char *explain;
     char *pattern;
     pcre2_code *re;
-    /* JIT compilation is lazy, at a rule's first candidate sentence
-     * (kl_rule_prepare): 0 not yet, KL_JIT_ON JIT code exists, KL_JIT_OFF
-     * the interpreter runs it. Read with acquire, written under
-     * kl_rules.jit_lock with release. */
+    /* JIT compilation is lazy: a rule's first KL_JIT_AFTER candidate
+     * sentences run in PCRE2's interpreter (re, unless), and then a copy of
+     * each pattern is JIT-compiled (jit_re, jit_unless) by kl_rule_prepare,
+     * so a rule that meets few candidates never pays for its JIT code. The
+     * originals are never changed, so other threads may go on
+     * interpreting them meanwhile. jit_state: 0 not yet, KL_JIT_ON the
+     * copies exist, KL_JIT_OFF JIT is unavailable; read with acquire,
+     * written under kl_rules.jit_lock with release. */
     atomic_int jit_state;
+    atomic_uint jit_uses;
+    pcre2_code *jit_re;
+    pcre2_code **jit_unless;
     pcre2_code **unless;
     size_t nunless;
     kl_template *suggest;
@@ -253,10 +260,16 @@ struct kl_rules {
     size_t nprecompiled;
 };
 
-enum { KL_JIT_ON = 1, KL_JIT_OFF = 2 };
+enum { KL_JIT_ON = 1, KL_JIT_OFF = 2, KL_JIT_NOT_YET = 3 };
 
-/* Makes r ready to run: JIT-compiles its patterns the first time it is
- * needed (from any thread), and returns KL_JIT_ON or KL_JIT_OFF. */
+/* Candidate sentences a rule is interpreted on before it is JIT-compiled
+ * (compiling a large pattern costs as much as ~50 interpreted runs). */
+#define KL_JIT_AFTER 24u
+
+/* Makes r ready for one more candidate sentence, from any thread: counts
+ * it, JIT-compiles copies of the rule's patterns at the KL_JIT_AFTER-th.
+ * Returns KL_JIT_ON (run jit_re and jit_unless), else KL_JIT_NOT_YET or
+ * KL_JIT_OFF (interpret re and unless). */
 int kl_rule_prepare(const kl_rules *rules, kl_rule *r);
 
 /* rules_compile.c: turns one loaded YAML pack into rules appended to set. */

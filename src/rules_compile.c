@@ -295,9 +295,14 @@ static void rule_free(kl_rule *r)
     free(r->explain);
     free(r->pattern);
     pcre2_code_free(r->re);
-    for (size_t i = 0; i < r->nunless; i++)
+    pcre2_code_free(r->jit_re);
+    for (size_t i = 0; i < r->nunless; i++) {
         pcre2_code_free(r->unless[i]);
+        if (r->jit_unless)
+            pcre2_code_free(r->jit_unless[i]);
+    }
     free(r->unless);
+    free(r->jit_unless);
     for (size_t i = 0; i < r->nsuggest; i++)
         kl_template_free(&r->suggest[i]);
     free(r->suggest);
@@ -724,24 +729,43 @@ kl_status kl_rules_compile(kl_rules *rules, kl_diag *diag)
 }
 
 /* JIT compiling all of a rule set's patterns takes longer than loading and
- * compiling them (about 110 of 180 ms for the default packs), and most
- * rules never meet a candidate sentence in a short message, so each rule is
- * JIT-compiled when the prefilter first proposes it. pcre2_jit_compile
- * changes the pattern, so it runs under the set's lock; a thread that sees
- * the state set (acquire) sees the finished JIT code. */
+ * compiling them (about 110 ms for the default packs), and most rules meet
+ * few candidate sentences, so a rule is interpreted on its first
+ * KL_JIT_AFTER candidates and JIT-compiled only when it keeps coming up.
+ * pcre2_jit_compile changes the pattern it compiles, so it compiles copies
+ * (under the set's lock) while other threads may still interpret the
+ * originals; a thread that sees the state set (acquire) sees the copies. */
 int kl_rule_prepare(const kl_rules *rules, kl_rule *r)
 {
     int state = atomic_load_explicit(&r->jit_state, memory_order_acquire);
     if (state)
         return state;
+    if (atomic_fetch_add_explicit(&r->jit_uses, 1, memory_order_relaxed) < KL_JIT_AFTER)
+        return KL_JIT_NOT_YET;
     pthread_mutex_t *lock = (pthread_mutex_t *)&rules->jit_lock;
     pthread_mutex_lock(lock);
     state = atomic_load_explicit(&r->jit_state, memory_order_relaxed);
     if (!state) {
-        state = pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE) == 0 ? KL_JIT_ON : KL_JIT_OFF;
-        /* pcre2_match uses an unless-pattern's JIT code when it has some */
-        for (size_t u = 0; u < r->nunless; u++)
-            pcre2_jit_compile(r->unless[u], PCRE2_JIT_COMPLETE);
+        state = KL_JIT_OFF;
+        pcre2_code *re = pcre2_code_copy(r->re);
+        pcre2_code **unless = r->nunless ? calloc(r->nunless, sizeof *unless) : NULL;
+        int ok = re && (unless || !r->nunless) && pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+        /* pcre2_match runs an unless-pattern's JIT code when it has some */
+        for (size_t u = 0; ok && u < r->nunless; u++) {
+            ok = (unless[u] = pcre2_code_copy(r->unless[u])) != NULL;
+            if (ok)
+                pcre2_jit_compile(unless[u], PCRE2_JIT_COMPLETE);
+        }
+        if (ok) {
+            r->jit_re = re;
+            r->jit_unless = unless;
+            state = KL_JIT_ON;
+        } else {
+            pcre2_code_free(re);
+            for (size_t u = 0; unless && u < r->nunless; u++)
+                pcre2_code_free(unless[u]);
+            free(unless);
+        }
         atomic_store_explicit(&r->jit_state, state, memory_order_release);
     }
     pthread_mutex_unlock(lock);

@@ -261,12 +261,12 @@ static int is_limit_error(int rc)
 
 /* Does one of the rule's unless-patterns match the sentence? A pattern that
  * hits a limit counts as a match: when in doubt, stay quiet. */
-static int unless_hits(scan_ctx *c, const kl_rule *r, const unsigned char *subj, size_t slen,
-                       size_t sstart)
+static int unless_hits(scan_ctx *c, const kl_rule *r, int jit, const unsigned char *subj,
+                       size_t slen, size_t sstart)
 {
     for (size_t u = 0; u < r->nunless; u++) {
-        int rc =
-            pcre2_match(r->unless[u], subj, slen, 0, PCRE2_NO_UTF_CHECK, c->sc->md, c->sc->mctx);
+        int rc = pcre2_match(jit ? r->jit_unless[u] : r->unless[u], subj, slen, 0,
+                             PCRE2_NO_UTF_CHECK, c->sc->md, c->sc->mctx);
         if (rc >= 0)
             return 1;
         if (is_limit_error(rc)) {
@@ -373,10 +373,11 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
         if (!kl_policy_is_enabled(c->opt->policy, r))
             continue;
         int jit = kl_rule_prepare(rules, rules->rules[ri]) == KL_JIT_ON;
+        const pcre2_code *re = jit ? r->jit_re : r->re;
         size_t off = 0;
         int first = 1;
         while (off <= slen) {
-            int rc = match_at(sc, r->re, jit, subj, slen, off);
+            int rc = match_at(sc, re, jit, subj, slen, off);
             if (rc == PCRE2_ERROR_NOMATCH)
                 break;
             if (rc < 0) {
@@ -427,7 +428,7 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
                 f.captures[k].offset = (size_t)-1;
             if (first) {
                 first = 0;
-                if (unless_hits(c, r, subj, slen, ss))
+                if (unless_hits(c, r, jit, subj, slen, ss))
                     break;
             }
             if (f.offset + f.length < keep_from ||

@@ -4,6 +4,7 @@
  * UTF-16 and big inputs.
  */
 #include "helpers.h"
+#include "kl_internal.h"
 
 static const char never_rule[] =
     ONE_RULE("\\byou\\s+never\\s+(?<act>[a-z][^.!?;,]*)", "    unless: ['\\bmind\\b']\n");
@@ -101,6 +102,31 @@ static void test_unless_drops_sentence(void **state)
     assert_int_equal(f.n, 0);
     scan_text(r, "Never mind. You never call.", &f); /* unless looks at its own sentence */
     assert_int_equal(f.n, 1);
+    kl_rules_free(r);
+}
+
+/* A rule runs in the interpreter on its first KL_JIT_AFTER candidate
+ * sentences and as JIT code after: the findings (unless-patterns
+ * included) are the same either way. */
+static void test_jit_after_some_candidates(void **state)
+{
+    (void)state;
+    kl_rules *r = rules_from(never_rule);
+    kl_rule *rule = r->rules[0];
+    found_list f;
+    for (unsigned i = 0; i < KL_JIT_AFTER + 8; i++) {
+        /* two candidate sentences a scan; the first is dropped by unless */
+        scan_text(r, "Never mind, you never call. You never write!", &f);
+        assert_int_equal(f.n, 1);
+        assert_string_equal(f.items[0].text, "You never write");
+        assert_int_equal(f.items[0].offset, 28);
+        if (i == 0)
+            assert_int_equal(atomic_load(&rule->jit_state), 0); /* interpreted */
+    }
+    uint32_t jit = 0;
+    pcre2_config(PCRE2_CONFIG_JIT, &jit);
+    if (jit)
+        assert_int_equal(atomic_load(&rule->jit_state), KL_JIT_ON);
     kl_rules_free(r);
 }
 
@@ -247,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_crlf_and_last_line),
         cmocka_unit_test(test_sentence_bounds),
         cmocka_unit_test(test_unless_drops_sentence),
+        cmocka_unit_test(test_jit_after_some_candidates),
         cmocka_unit_test(test_overlaps_reported_once),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_nul_bom_and_utf16),
