@@ -119,6 +119,12 @@ static const char *const common_words[] = {
     "what",  "when",  "where",  "which",   "who",    "why",     "will",      "with",    "would",
     "yeah",  "yes",   "you",    "your",    "yours",  "yourself"};
 
+/* tolower for ASCII only, whatever the locale (tr_TR has its own 'I'). */
+static int ascii_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
 /* A literal as the scan sees text: ASCII lowercase, each run of white
  * space one space. In place; returns the new length. */
 static size_t fold_literal(char *s)
@@ -131,7 +137,7 @@ static size_t fold_literal(char *s)
                 continue;
             c = ' ';
         }
-        s[o++] = (char)tolower(c);
+        s[o++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     }
     s[o] = '\0';
     return o;
@@ -505,6 +511,16 @@ static void skip_class(deriv *d)
 static void call_group(deriv *d, item *it, size_t name, size_t nlen);
 static void parse_group(deriv *d, item *it);
 
+/* ' and " : kl_pattern_expand_quotes makes each a class of its
+ * typographic forms, which the folded text reads as ' and " (fold_char):
+ * a literal character, like \' and \" are. */
+static void quote_item(deriv *d, item *it, int c)
+{
+    (void)d;
+    it->kind = ITEM_LIT;
+    it->c = (char)c;
+}
+
 /* An escape outside a class; d->i is at the backslash. */
 static void parse_escape(deriv *d, item *it)
 {
@@ -521,7 +537,9 @@ static void parse_escape(deriv *d, item *it)
     }
     if (!isalnum(e)) {
         d->i++;
-        if (e >= 0x20 && e < 0x7F && e != '\'' && e != '"') {
+        if (e == '\'' || e == '"') {
+            quote_item(d, it, e);
+        } else if (e >= 0x20 && e < 0x7F) {
             it->kind = ITEM_LIT;
             it->c = (char)e;
         }
@@ -1027,10 +1045,13 @@ static void next_item(deriv *d, item *it)
         if (c >= 0x80) {
             skip_utf8(d);
             it->kind = ITEM_OTHER;
+        } else if (c == '\'' || c == '"') {
+            d->i++;
+            quote_item(d, it, c);
         } else {
             d->i++;
-            it->kind = (c >= 0x20 && c < 0x7F && c != '\'' && c != '"') ? ITEM_LIT : ITEM_OTHER;
-            it->c = (char)tolower(c);
+            it->kind = (c >= 0x20 && c < 0x7F) ? ITEM_LIT : ITEM_OTHER;
+            it->c = (char)ascii_lower(c);
         }
         /* a quantifier applies to the last character of \Q...\E */
         if (at(d, 0) == '\\' && at(d, 1) == 'E') {
@@ -1068,12 +1089,16 @@ static void next_item(deriv *d, item *it)
         it->kind = ITEM_ZERO;
         return;
     }
-    if (c < 0x20 || c >= 0x7F || c == '.' || c == '}' || c == '\'' || c == '"') {
+    if (c == '\'' || c == '"') {
+        quote_item(d, it, c);
+        return;
+    }
+    if (c < 0x20 || c >= 0x7F || c == '.' || c == '}') {
         it->kind = ITEM_OTHER;
         return;
     }
     it->kind = ITEM_LIT;
-    it->c = (char)tolower(c);
+    it->c = (char)ascii_lower(c);
 }
 
 static int read_number(deriv *d, long *v)
@@ -1662,7 +1687,7 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
     for (size_t i = 0; i < nlits; i++) {
         maxstates += lits[i].len;
         for (size_t j = 0; j < lits[i].len; j++) {
-            unsigned char b = (unsigned char)tolower((unsigned char)lits[i].s[j]);
+            unsigned char b = (unsigned char)ascii_lower((unsigned char)lits[i].s[j]);
             if (!pf->cls[b]) {
                 pf->cls[b] = (unsigned char)ncls;
                 if (b >= 'a' && b <= 'z')
@@ -2060,21 +2085,33 @@ static int take_outputs(const struct kl_prefilter *pf, const uint32_t *seen, siz
     return 1;
 }
 
-/* The length of the white space character other than ASCII at t (0 if
- * none): what \s matches under UCP (separators Zs, Zl, Zp), NEL and
- * U+180E besides. */
-static size_t unicode_space(const unsigned char *t, size_t n)
+/* A character other than ASCII that the folded text reads as an ASCII
+ * one: white space (what \\s matches under UCP, the separators Zs, Zl,
+ * Zp, and NEL and U+180E besides) as ' ', the typographic apostrophes ’ ʼ
+ * ‘ as \' and the quotes “ ” as ", the forms kl_pattern_expand_quotes
+ * gives ' and ". Returns its length (0: none) and the character in *as. */
+static size_t fold_char(const unsigned char *t, size_t n, unsigned char *as)
 {
+    *as = ' ';
     if (n >= 2 && t[0] == 0xC2 && (t[1] == 0x85 || t[1] == 0xA0))
         return 2;
+    if (n >= 2 && t[0] == 0xCA && t[1] == 0xBC) {
+        *as = '\'';
+        return 2;
+    }
     if (n < 3)
         return 0;
     if (t[0] == 0xE1)
         return (t[1] == 0x9A && t[2] == 0x80) || (t[1] == 0xA0 && t[2] == 0x8E) ? 3 : 0;
-    if (t[0] == 0xE2 && t[1] == 0x80)
+    if (t[0] == 0xE2 && t[1] == 0x80) {
+        if (t[2] == 0x98 || t[2] == 0x99 || t[2] == 0x9C || t[2] == 0x9D) {
+            *as = t[2] <= 0x99 ? '\'' : '"';
+            return 3;
+        }
         return (t[2] >= 0x80 && t[2] <= 0x8A) || t[2] == 0xA8 || t[2] == 0xA9 || t[2] == 0xAF
                    ? 3
                    : 0;
+    }
     if (t[0] == 0xE2)
         return t[1] == 0x81 && t[2] == 0x9F ? 3 : 0;
     if (t[0] == 0xE3)
@@ -2102,14 +2139,14 @@ void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, si
     const unsigned char *cls = pf->cls;
     const uint32_t *trans = pf->trans;
     const uint32_t out_first = pf->out_first;
-    const uint32_t space_cls = pf->space_cls;
     uint32_t s = 0;
     for (size_t i = 0; i < len; i++) {
         uint32_t c = cls[t[i]];
-        if (t[i] >= 0xC2 && t[i] <= 0xE3 && space_cls) {
-            size_t n = unicode_space(t + i, len - i);
+        if (t[i] >= 0xC2 && t[i] <= 0xE3) {
+            unsigned char as;
+            size_t n = fold_char(t + i, len - i, &as);
             if (n) {
-                c = space_cls;
+                c = cls[as];
                 i += n - 1;
             }
         }
