@@ -62,7 +62,7 @@
 #define LIT_MAX 32
 /* A disjunction with more literals than this is dropped (it would match
  * nearly everything and bloat the automaton). */
-#define CLAUSE_MAX_LITS 256
+#define CLAUSE_MAX_LITS 512
 /* The strings a literal run or a group can be, at most: "you (did|do)
  * (it|that)" is four phrases; past this, the run is cut. */
 #define RUN_MAX 48
