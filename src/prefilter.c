@@ -56,6 +56,11 @@
 
 #include "kl_internal.h"
 
+/* In a literal, a word boundary (\\b) at its start or end: "\x01idiot\x01"
+ * is "idiot" as a whole word. The scan checks it where the literal is
+ * found; anywhere else in a literal it is dropped. */
+#define KL_WB '\x01'
+
 /* Clauses derived for one rule: more add little and cost bits. */
 #define KL_PREFILTER_MAX_CLAUSES 8
 /* A literal run longer than this is cut; every piece is still required. */
@@ -169,10 +174,10 @@ static int lit_score(const char *s)
     int score = (int)(an * 10 + (len - an) * 2);
     /* the literal without its edge spaces, for the common-word check */
     char w[LIT_MAX + 1];
-    while (*s == ' ')
+    while (*s == ' ' || *s == KL_WB)
         s++;
     size_t n = strlen(s);
-    while (n && s[n - 1] == ' ')
+    while (n && (s[n - 1] == ' ' || s[n - 1] == KL_WB))
         n--;
     if (n <= LIT_MAX) {
         memcpy(w, s, n);
@@ -382,6 +387,7 @@ typedef enum item_kind {
 typedef struct item {
     item_kind kind;
     char c;
+    int boundary; /* ITEM_ZERO: \\b */
     int quantifiable;
     conj g;
     strset ex; /* a group: every string it can match, when few (valid) */
@@ -549,6 +555,7 @@ static void parse_escape(deriv *d, item *it)
     /* assertions match no character: the run goes on across them */
     if (strchr("bBAzZGK", e)) {
         it->kind = ITEM_ZERO;
+        it->boundary = e == 'b';
         return;
     }
     if (e == 's') {
@@ -1185,16 +1192,23 @@ static int strset_cross(const strset *a, const strset *b, strset *out)
         size_t la = strlen(a->s[i]);
         for (size_t j = 0; j < b->n; j++) {
             const char *y = b->s[j];
-            if (la && a->s[i][la - 1] == ' ' && y[0] == ' ')
+            size_t lx = la;
+            /* a word boundary inside a literal is dropped (only its edges
+             * are checked), and two in a row are one */
+            if (lx && a->s[i][lx - 1] == KL_WB && y[0] && (lx > 1 || y[0] == KL_WB))
+                lx--;
+            if (y[0] == KL_WB && lx && y[1])
+                y++;
+            if (lx && a->s[i][lx - 1] == ' ' && y[0] == ' ')
                 y++;
             size_t ly = strlen(y);
-            if (la + ly > LIT_MAX) {
+            if (lx + ly > LIT_MAX) {
                 strset_free(&r);
                 return 1;
             }
-            memcpy(buf, a->s[i], la);
-            memcpy(buf + la, y, ly);
-            if (strset_add(&r, buf, la + ly) != 0) {
+            memcpy(buf, a->s[i], lx);
+            memcpy(buf + lx, y, ly);
+            if (strset_add(&r, buf, lx + ly) != 0) {
                 strset_free(&r);
                 return -1;
             }
@@ -1289,7 +1303,14 @@ static void parse_seq(deriv *d, conj *out, strset *ex)
         if (it.kind == ITEM_LIT && it.c == ' ')
             it.kind = ITEM_SPACE;
         switch (it.kind) {
-        case ITEM_ZERO: break;
+        case ITEM_ZERO:
+            if (it.boundary && max >= 1 && min >= 1) {
+                /* a word boundary, kept where it ends up at a literal's edge */
+                char *v[1] = {(char *)"\x01"};
+                strset b = {v, 1, 1};
+                run_extend(d, out, &run, &b, &exact);
+            }
+            break;
         case ITEM_SPACE:
             /* any run of white space folds to one space, or none */
             run_extend_char(d, out, &run, ' ', min == 0, &exact);
@@ -1511,8 +1532,16 @@ static char *describe(const kl_rule *r)
             kl_buf_puts(&b, " & ");
         if (c->nlits > 1)
             kl_buf_putc(&b, '(');
-        for (size_t j = 0; j < c->nlits; j++)
-            kl_buf_printf(&b, "%s\"%s\"", j ? "|" : "", c->lits[j]);
+        for (size_t j = 0; j < c->nlits; j++) {
+            kl_buf_puts(&b, j ? "|\"" : "\"");
+            for (const char *q = c->lits[j]; *q; q++) {
+                if (*q == KL_WB)
+                    kl_buf_puts(&b, "\\b");
+                else
+                    kl_buf_putc(&b, *q);
+            }
+            kl_buf_putc(&b, '"');
+        }
         if (c->nlits > 1)
             kl_buf_putc(&b, ')');
     }
@@ -1616,6 +1645,15 @@ kl_status kl_rule_derive_clauses(kl_rule *rule)
 #define ENTRY_LIT 0x80000000u
 /* ... or a rule whose anchor is its only clause: a hit makes it a candidate */
 #define ENTRY_SURE 0x40000000u
+/* ... counted only where the literal is a whole word at its start (its
+ * length in ENTRY_LEN) or its end: the byte before or after it is not an
+ * ASCII letter, digit or '_' */
+#define ENTRY_WB_BEFORE 0x20000000u
+#define ENTRY_WB_AFTER 0x10000000u
+#define ENTRY_LEN_SHIFT 22
+#define ENTRY_LEN_MAX 63u
+#define ENTRY_WB (ENTRY_WB_BEFORE | ENTRY_WB_AFTER)
+#define ENTRY_ID 0x003FFFFFu /* a rule index or a literal id */
 
 struct kl_prefilter {
     size_t nrules;
@@ -1644,7 +1682,36 @@ typedef struct lit_ref {
     uint32_t rule;  /* NO_STATE: KELVIN SIGN or LONG S */
     int anchor;     /* in its rule's anchor clause: 1, and 2 when the only one */
     uint32_t state; /* where it ends in the trie */
+    uint32_t wb;    /* ENTRY_WB_* and the length, or 0 */
 } lit_ref;
+
+static int is_word_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Takes the word-boundary marks off a folded literal (in place) and
+ * returns the ENTRY_WB_* the scan can check for it: a mark at an edge
+ * next to a letter or digit; at its start only when the literal holds no
+ * character the folded text may make of several (a space, a quote). */
+static uint32_t take_marks(char *f, size_t *len)
+{
+    size_t n = *len, o = 0;
+    int before = n && f[0] == KL_WB, after = n > 1 && f[n - 1] == KL_WB;
+    for (size_t i = 0; i < n; i++)
+        if (f[i] != KL_WB)
+            f[o++] = f[i];
+    f[o] = '\0';
+    *len = o;
+    uint32_t wb = 0;
+    if (!o)
+        return 0;
+    if (before && is_word_byte((unsigned char)f[0]) && !strpbrk(f, " '\"") && o <= ENTRY_LEN_MAX)
+        wb |= ENTRY_WB_BEFORE | (uint32_t)o << ENTRY_LEN_SHIFT;
+    if (after && is_word_byte((unsigned char)f[o - 1]))
+        wb |= ENTRY_WB_AFTER;
+    return wb;
+}
 
 void kl_prefilter_free(struct kl_prefilter *pf)
 {
@@ -1677,8 +1744,15 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Builds the automaton of lits into pf and gives each distinct literal an
- * id (in litid, by trie state). Returns -1 on OOM. */
+/* A literal's slot in litid: its trie state and its word-boundary kind. */
+static size_t lit_key(const lit_ref *l)
+{
+    return (size_t)l->state * 4 + ((l->wb & ENTRY_WB) >> 28);
+}
+
+/* Builds the automaton of lits into pf and gives each distinct literal
+ * (string and word boundaries) an id, in litid by lit_key. Returns -1 on
+ * OOM. */
 static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits, uint32_t **litid)
 {
     /* byte classes: one per byte that occurs (case-folded), 0 for the rest */
@@ -1719,12 +1793,12 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
     uint32_t *fill = malloc(maxstates * sizeof *fill);
     uint32_t *merged = NULL;
     unsigned char *endsp = calloc(maxstates, 1); /* the state's string ends with a space */
-    *litid = malloc(maxstates * sizeof **litid);
+    *litid = malloc(maxstates * 4 * sizeof **litid);
     if (!g || !fail || !queue || !own || !ownv || !cnt || !perm || !first || !fill || !*litid ||
         !endsp)
         goto out;
     memset(g, 0xFF, ncls * sizeof *g);
-    memset(*litid, 0xFF, maxstates * sizeof **litid);
+    memset(*litid, 0xFF, maxstates * 4 * sizeof **litid);
     uint32_t nstates = 1, nids = 0;
     for (size_t i = 0; i < nlits; i++) {
         uint32_t s = 0;
@@ -1738,8 +1812,8 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
             s = g[s * ncls + c];
         }
         lits[i].state = s;
-        if (lits[i].rule != NO_STATE && (*litid)[s] == NO_STATE)
-            (*litid)[s] = nids++;
+        if (lits[i].rule != NO_STATE && (*litid)[lit_key(&lits[i])] == NO_STATE)
+            (*litid)[lit_key(&lits[i])] = nids++;
         /* a state's own entries: its literal id, and the rules it anchors */
         own[s + 1] += 1 + (lits[i].anchor != 0);
     }
@@ -1753,9 +1827,10 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
             ownv[fill[s]++] = OUT_ALL;
             continue;
         }
-        ownv[fill[s]++] = ENTRY_LIT | ((*litid)[s] % HIT_BITS);
+        ownv[fill[s]++] = ENTRY_LIT | lits[i].wb | ((*litid)[lit_key(&lits[i])] % HIT_BITS);
         if (lits[i].anchor)
-            ownv[fill[s]++] = lits[i].rule | (lits[i].anchor == 2 ? ENTRY_SURE : 0);
+            ownv[fill[s]++] =
+                lits[i].rule | lits[i].wb | (lits[i].anchor == 2 ? ENTRY_SURE : 0);
     }
     /* failure links in breadth-first order; missing moves become the
      * failure state's moves, so the scan never follows a link */
@@ -1942,7 +2017,7 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
     size_t nrules = rules->count;
     pf->nrules = nrules;
     pf->base = malloc(nrules ? nrules : 1);
-    if (!pf->base || nrules >= ENTRY_SURE)
+    if (!pf->base || nrules > ENTRY_ID)
         goto fail;
     memset(pf->base, 1, nrules);
     if (prefilter_disabled())
@@ -1978,8 +2053,8 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
             const kl_clause *cl = &rule->clauses[c];
             usable[c] = cl->nlits > 0;
             for (size_t j = 0; j < cl->nlits; j++)
-                if (!cl->lits[j] || !cl->lits[j][0])
-                    usable[c] = 0;
+                if (!cl->lits[j] || !cl->lits[j][strspn(cl->lits[j], "\x01")])
+                    usable[c] = 0; /* empty, or only a word boundary */
             any |= usable[c];
             nusable += usable[c];
         }
@@ -1998,11 +2073,12 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
                 strcpy(f, cl->lits[j]);
                 size_t flen = fold_literal(f);
                 used += flen + 1;
+                uint32_t wb = take_marks(f, &flen);
                 lits[n++] = (lit_ref){f, flen, (uint32_t)r,
                                       c != anchor    ? 0
                                       : nusable == 1 ? 2
                                                      : 1,
-                                      0};
+                                      0, wb};
             }
         }
     }
@@ -2011,12 +2087,12 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
     if (n) {
         /* K (KELVIN SIGN) and ſ (LONG S) match k and s caselessly */
         size_t nrule_lits = n;
-        lits[n++] = (lit_ref){"\xE2\x84\xAA", 3, NO_STATE, 0, 0};
-        lits[n++] = (lit_ref){"\xC5\xBF", 2, NO_STATE, 0, 0};
+        lits[n++] = (lit_ref){"\xE2\x84\xAA", 3, NO_STATE, 0, 0, 0};
+        lits[n++] = (lit_ref){"\xC5\xBF", 2, NO_STATE, 0, 0, 0};
         if (build_automaton(pf, lits, n, &litid) != 0)
             goto fail;
         for (size_t i = 0; i < nrule_lits; i++)
-            ids[i] = litid[lits[i].state] % HIT_BITS;
+            ids[i] = litid[lit_key(&lits[i])] % HIT_BITS;
         if (build_clause_masks(pf, first_lit, ncl, ids) != 0)
             goto fail;
     }
@@ -2055,9 +2131,23 @@ static int rule_met(const struct kl_prefilter *pf, size_t r, const uint64_t *hit
 
 /* Handles the output states of a pass: literal bits, queued rules. Returns
  * 0 when the text holds KELVIN SIGN or LONG S (every rule a candidate). */
-static int take_outputs(const struct kl_prefilter *pf, const uint32_t *seen, size_t nseen,
-                        uint64_t *hit, unsigned char *cand, uint32_t *queue, size_t *nq,
-                        int *overflow)
+/* Does the entry's literal, ending at t[end], have the word boundaries
+ * it asks for? */
+static int boundaries_met(uint32_t e, const unsigned char *t, size_t len, size_t end)
+{
+    if ((e & ENTRY_WB_AFTER) && end + 1 < len && is_word_byte(t[end + 1]))
+        return 0;
+    if (e & ENTRY_WB_BEFORE) {
+        size_t n = (e >> ENTRY_LEN_SHIFT) & ENTRY_LEN_MAX;
+        if (end + 1 > n && is_word_byte(t[end - n]))
+            return 0;
+    }
+    return 1;
+}
+
+static int take_outputs(const struct kl_prefilter *pf, const uint32_t *seen, const size_t *at_byte,
+                        size_t nseen, const unsigned char *t, size_t len, uint64_t *hit,
+                        unsigned char *cand, uint32_t *queue, size_t *nq, int *overflow)
 {
     const uint32_t ncls = pf->width - 1, *outs = pf->outs;
     for (size_t i = 0; i < nseen; i++) {
@@ -2067,6 +2157,11 @@ static int take_outputs(const struct kl_prefilter *pf, const uint32_t *seen, siz
         const uint32_t *at = pf->out_at + 3 * (size_t)k;
         for (uint32_t o = at[0]; o < at[1]; o++) {
             uint32_t r = outs[o];
+            if (r & ENTRY_WB) {
+                if (!boundaries_met(r, t, len, at_byte[i]))
+                    continue;
+                r &= ENTRY_ID | ENTRY_SURE;
+            }
             if (r & ENTRY_SURE) {
                 cand[r & ~ENTRY_SURE] = 1;
                 continue;
@@ -2079,8 +2174,13 @@ static int take_outputs(const struct kl_prefilter *pf, const uint32_t *seen, siz
             else
                 *overflow = 1;
         }
-        for (uint32_t o = at[1]; o < at[2]; o++)
-            hit[outs[o] / 64] |= (uint64_t)1 << (outs[o] % 64);
+        for (uint32_t o = at[1]; o < at[2]; o++) {
+            uint32_t e = outs[o];
+            if ((e & ENTRY_WB) && !boundaries_met(e, t, len, at_byte[i]))
+                continue;
+            e &= ENTRY_ID;
+            hit[e / 64] |= (uint64_t)1 << (e % 64);
+        }
     }
     return 1;
 }
@@ -2133,6 +2233,7 @@ void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, si
     uint64_t hit[HIT_BITS / 64];
     memset(hit, 0, pf->hit_words * sizeof hit[0]);
     uint32_t queue[QUEUE_MAX], seen[SEEN_BATCH];
+    size_t seen_at[SEEN_BATCH];
     size_t nq = 0, nseen = 0;
     int overflow = 0;
     const unsigned char *t = (const unsigned char *)text;
@@ -2152,14 +2253,15 @@ void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, si
         }
         s = trans[s + c];
         seen[nseen] = s;
+        seen_at[nseen] = i;
         nseen += s >= out_first;
         if (nseen == SEEN_BATCH) {
-            if (!take_outputs(pf, seen, nseen, hit, cand, queue, &nq, &overflow))
+            if (!take_outputs(pf, seen, seen_at, nseen, t, len, hit, cand, queue, &nq, &overflow))
                 goto all;
             nseen = 0;
         }
     }
-    if (!take_outputs(pf, seen, nseen, hit, cand, queue, &nq, &overflow))
+    if (!take_outputs(pf, seen, seen_at, nseen, t, len, hit, cand, queue, &nq, &overflow))
         goto all;
     if (!overflow) {
         for (size_t q = 0; q < nq; q++)

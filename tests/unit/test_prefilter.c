@@ -92,19 +92,6 @@ static int has_fold_char(const char *s, size_t n)
     return 0;
 }
 
-static int contains_caseless(const char *hay, size_t n, const char *lit)
-{
-    size_t m = strlen(lit);
-    for (size_t i = 0; i + m <= n; i++) {
-        size_t j = 0;
-        while (j < m && tolower((unsigned char)hay[i + j]) == (unsigned char)lit[j])
-            j++;
-        if (j == m)
-            return 1;
-    }
-    return 0;
-}
-
 /* The length of the white space character at s (0: none): ASCII, and
  * every character PCRE2's \s matches with UCP (Unicode Z), written out
  * here independently of prefilter.c; and of a typographic apostrophe or
@@ -159,6 +146,42 @@ static char *fold_spaces(const char *s, size_t n, size_t *outlen)
     return o;
 }
 
+static int word_byte(unsigned char c)
+{
+    return isalnum(c) || c == '_';
+}
+
+/* Does the folded text hold the literal, with the word boundaries it is
+ * marked with (\x01 at its start or end: the character before or after it
+ * is not an ASCII letter, digit or '_'; at the start only for a literal
+ * without space or quote, and only next to a letter or digit)? */
+static int contains_marked(const char *hay, size_t n, const char *lit)
+{
+    char core[256];
+    size_t m = 0;
+    for (const char *p = lit; *p && m < sizeof core - 1; p++)
+        if (*p != '\x01')
+            core[m++] = *p;
+    core[m] = '\0';
+    size_t l = strlen(lit);
+    int before = lit[0] == '\x01' && m && word_byte((unsigned char)core[0]) &&
+                 !strpbrk(core, " '\"") && m <= 63;
+    int after = l > 1 && lit[l - 1] == '\x01' && m && word_byte((unsigned char)core[m - 1]);
+    for (size_t i = 0; i + m <= n; i++) {
+        size_t j = 0;
+        while (j < m && tolower((unsigned char)hay[i + j]) == (unsigned char)core[j])
+            j++;
+        if (j < m)
+            continue;
+        if (before && i > 0 && word_byte((unsigned char)hay[i - 1]))
+            continue;
+        if (after && i + m < n && word_byte((unsigned char)hay[i + m]))
+            continue;
+        return 1;
+    }
+    return 0;
+}
+
 /* What the prefilter should say, evaluated the slow way: every clause has
  * a literal in the text, both with white space folded and ASCII case
  * ignored. */
@@ -176,7 +199,7 @@ static int naive_candidate(const kl_rule *r, const char *text, size_t n)
             char *lit = fold_spaces(r->clauses[c].lits[j], strlen(r->clauses[c].lits[j]), &ln);
             for (char *p = lit; *p; p++)
                 *p = (char)tolower((unsigned char)*p);
-            hit = contains_caseless(folded, fn, lit);
+            hit = contains_marked(folded, fn, lit);
             free(lit);
         }
         met = hit;
@@ -210,33 +233,38 @@ static void test_derive_table(void **state)
         const char *pattern, *want;
     } cases[] = {
         /* plain runs; the rarer literal first */
-        {"\\byou\\s+never\\b", "\"you never\""},
+        {"\\byou\\s+never\\b", "\"\\byou never\\b\""},
         {"you never", "\"you never\""},
         {"Sorry", "\"sorry\""},
         /* ' matches its typographic forms too, which the folded text reads
          * as ' */
-        {"\\bI'm\\s+sorry", "\"i'm sorry\""},
+        {"\\bI'm\\s+sorry", "\"\\bi'm sorry\""},
         {"don'?t\\s+care", "(\"don't care\"|\"dont care\")"},
-        {"\"nope\\b", "\"\"nope\""},
-        {"\\bjust\\s+relax\\b", "\"just relax\""},
+        {"\"nope\\b", "\"\"nope\\b\""},
+        {"\\bjust\\s+relax\\b", "\"\\bjust relax\\b\""},
         /* alternation: one literal from every branch, or nothing */
-        {"\\b(?:always|never)\\b", "(\"always\"|\"never\")"},
+        {"\\b(?:always|never)\\b", "(\"\\balways\\b\"|\"\\bnever\\b\")"},
         {"\\b(?:always|u)\\b", ""},
         {"(?:never|)\\s+again", "\" again\""},
         /* phrases: white space is one space, and a few alternatives multiply */
         {"(?:do|did)\\s++it\\s++too", "(\"do it too\"|\"did it too\")"},
-        {"\\bat\\s*+least\\b", "(\"at least\"|\"atleast\")"},
+        {"\\bat\\s*+least\\b", "(\"\\bat least\\b\"|\"\\batleast\\b\")"},
         {"calm\\s{2,}down", "\"calm down\""},
-        {"\\bwell\\b,?\\s++maybe", "(\"well, maybe\"|\"well maybe\")"},
+        {"\\bwell\\b,?\\s++maybe", "(\"\\bwell, maybe\"|\"\\bwell maybe\")"},
         {"(?=\\b[a-z])you(?!r)\\s++too", "\"you too\""},
-        /* 6 x 48 phrases are too many for one clause: each becomes its word */
-        {"(?:(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++word1|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++word2|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++word3|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++word4|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++word5|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++word6)",
-         "(\"word1\"|\"word2\"|\"word3\"|\"word4\"|\"word5\"|\"word6\")"},
+        /* 11 x 48 phrases are too many for one clause: each becomes its word */
+        {"(?:(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++alpha|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++baker|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++charlie|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++delta|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++eagle|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++foxtrot|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++gamma|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++hotel|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++india|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++juliet|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++kappa)",
+         "(\"alpha\"|\"baker\"|\"charlie\"|\"delta\"|\"eagle\"|\"foxtrot\"|\"gamma\"|\"hotel\"|"
+         "\"india\"|\"juliet\"|\"kappa\")"},
         /* too many: the run starts again */
         {"(?:a|b|c|d|e|f|g)(?:a|b|c|d|e|f|g)(?:a|b|c|d|e|f|g)xyz",
          "(\"axyz\"|\"bxyz\"|\"cxyz\"|\"dxyz\"|\"exyz\"|\"fxyz\"|\"gxyz\")"},
         {"never|", ""},
-        {"\\b(?:you|u)\\s+(?:always|never)", "(\"u always\"|\"u never\")"},
+        {"\\b(?:you|u)\\s+(?:always|never)",
+         "(\"\\byou always\"|\"\\byou never\"|\"\\bu always\"|\"\\bu never\")"},
+        /* a word boundary inside a literal is dropped, and one alone is none */
+        {"\\bsay\\b\\s\\bwhat\\b", "\"\\bsay what\\b\""},
+        {"\\b\\b", ""},
         {"(?:calm down|relax)", "(\"calm down\"|\"relax\")"},
         {"(?:abcd|abc|xyzw)", "(\"abc\"|\"xyzw\")"}, /* "abcd" holds "abc" */
         {"(?:that\\s+way|like\\s+that)", "(\"that way\"|\"like that\")"},
@@ -289,7 +317,7 @@ static void test_derive_table(void **state)
         {"\\Qabcde\\E?", "\"abcd\""},
         {"\\Qabcd\\E?x", "(\"abcdx\"|\"abcx\")"},
         {"x\\.y\\.z", "\"x.y.z\""},
-        {"\\bk(?:ee)?p it up", "(\"keep it up\"|\"kp it up\")"},
+        {"\\bk(?:ee)?p it up", "(\"\\bkeep it up\"|\"\\bkp it up\")"},
         {"abcdefghijklmnopqrstuvwxyz0123456789", "\"abcdefghijklmnopqrstuvwxyz012345\" & \"6789\""},
         /* (?x): white space and comments are not there; options are scoped */
         {"(?x) never", "\"never\""},
@@ -372,7 +400,7 @@ static void test_derive_keeps_triggers(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         kl_rule r;
         memset(&r, 0, sizeof r);
-        r.pattern = "\\byou\\s+never\\b";
+        r.pattern = "you\\s+never";
         r.clauses = calloc(1, sizeof *r.clauses);
         r.clauses[0].lits = calloc(3, sizeof(char *));
         for (size_t j = 0; j < 3 && cases[i].lits[j]; j++)
@@ -515,7 +543,7 @@ static void test_no_prefilter_env(void **state)
 static void test_automaton_matches_naive(void **state)
 {
     (void)state;
-    static const char alpha[] = "abcsk AB";
+    static const char alpha[] = "abcsk AB_9";
     for (int round = 0; round < 20; round++) {
         kl_rules *set = kl_rules_new();
         size_t nrules = 1 + rnd(300);
@@ -529,9 +557,17 @@ static void test_automaton_matches_naive(void **state)
                 cl->lits = calloc(cl->nlits, sizeof(char *));
                 for (size_t j = 0; j < cl->nlits; j++) {
                     size_t len = 1 + rnd(5);
-                    char *s = calloc(len + 1, 1);
+                    char *s = calloc(len + 3, 1);
                     for (size_t q = 0; q < len; q++)
                         s[q] = (char)tolower((unsigned char)alpha[rnd(sizeof alpha - 1)]);
+                    /* word boundaries at an edge, now and then */
+                    if (rnd(3) == 0) {
+                        memmove(s + 1, s, len + 1);
+                        s[0] = '\x01';
+                        len++;
+                    }
+                    if (rnd(3) == 0)
+                        s[len] = '\x01';
                     cl->lits[j] = s;
                 }
             }
@@ -1264,7 +1300,7 @@ static void test_precompiled_with_user_pack(void **state)
     assert_int_equal(kl_rules_compile(set, &d), KL_OK);
     assert_int_equal(set->nprecompiled + 1, set->count);
     const kl_rule *r = set->rules[set->count - 1];
-    assert_string_equal(r->triggers_desc, "\"snarky comment\"");
+    assert_string_equal(r->triggers_desc, "\"\\bsnarky comment\\b\"");
     unsigned char *cand = malloc(set->count);
     assert_non_null(cand);
     kl_prefilter_candidates(set->prefilter, "what a SNARKY\tcomment", 21, cand);
