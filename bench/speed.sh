@@ -107,7 +107,9 @@ def triggers():
         line = line.strip()
         if line.startswith("triggers:"):
             for lit in re.findall(r'"((?:[^"\\]|\\.)*)"', line):
-                lit = re.sub(r"\\(.)", r"\1", lit)
+                # \b marks a word boundary (grep -F cannot say it: dropped);
+                # \" and \\ are a quote and a backslash
+                lit = re.sub(r"\\(.)", lambda m: "" if m.group(1) == "b" else m.group(1), lit)
                 if lit:
                     seen.setdefault(lit, None)
     sys.stdout.write("".join(l + "\n" for l in seen))

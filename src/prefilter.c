@@ -1520,7 +1520,8 @@ static void parse_alt(deriv *d, conj *out, strset *ex)
 /* Deriving a rule's clauses                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* `"never" & ("you"|"u")` */
+/* `"never" & ("you"|"\\bu\\b")`: \\b a word boundary, \\" and \\\\ a quote and a
+ * backslash of the literal */
 static char *describe(const kl_rule *r)
 {
     kl_buf b;
@@ -1537,6 +1538,8 @@ static char *describe(const kl_rule *r)
             for (const char *q = c->lits[j]; *q; q++) {
                 if (*q == KL_WB)
                     kl_buf_puts(&b, "\\b");
+                else if (*q == '"' || *q == '\\')
+                    kl_buf_printf(&b, "\\%c", *q);
                 else
                     kl_buf_putc(&b, *q);
             }

@@ -240,7 +240,7 @@ static void test_derive_table(void **state)
          * as ' */
         {"\\bI'm\\s+sorry", "\"\\bi'm sorry\""},
         {"don'?t\\s+care", "(\"don't care\"|\"dont care\")"},
-        {"\"nope\\b", "\"\"nope\\b\""},
+        {"\"nope\\b", "\"\\\"nope\\b\""}, /* a quote in a literal shows as \" */
         {"\\bjust\\s+relax\\b", "\"\\bjust relax\\b\""},
         /* alternation: one literal from every branch, or nothing */
         {"\\b(?:always|never)\\b", "(\"\\balways\\b\"|\"\\bnever\\b\")"},
