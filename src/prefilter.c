@@ -6,24 +6,37 @@
  * stage gives each rule a condition on plain text that every sentence the
  * rule can match meets, and checks all the conditions in one pass.
  *
- * The condition is a conjunction of clauses, each a disjunction of lowercase
- * ASCII literals (kl_clause in kl_internal.h): `"never" & ("you"|"yours")`
- * means the sentence holds "never" and one of "you", "yours", as ASCII
- * case-insensitive substrings. The clauses come from:
+ * The condition is a conjunction of clauses, each a disjunction of
+ * literals (kl_clause in kl_internal.h): `"\bnever" & ("you"|"yours")`
+ * means the sentence holds "never" at the start of a word and one of "you",
+ * "yours". Literals are matched against the sentence as the scan folds it:
+ * ASCII letters in lowercase, every run of white space (ASCII, and what \s
+ * matches under UCP) as one space, and the typographic apostrophes and
+ * quotes as ' and " (fold_char). A literal may start or end with KL_WB, a
+ * word boundary the scan checks where it finds the literal. The clauses
+ * come from:
  *  - a rule's `triggers:` list (rules_compile.c), one clause the author
  *    vouches for;
  *  - kl_rule_derive_clauses, which reads the pattern as PCRE2 parses it and
- *    keeps the literal runs every match must contain. It is conservative:
- *    whatever it does not understand (classes, \w, backreferences, lookaround
- *    contents, conditional groups, optional parts, a branch without a
- *    literal) contributes nothing, and constructs it cannot read with
- *    certainty ((?C callouts, (*ACCEPT), a "{" that is not {n}, {n,} or
- *    {n,m}, \10 and up) give the rule no derived clause at all. It follows
- *    (?x) (white space and # comments), \Q...\E, named groups and
- *    subroutine calls ((?&name), (?1), \g<name>, with (?(DEFINE)...)): a
- *    call requires what the called group requires. It assumes the compile
- *    options of kl_pattern_compile (UTF, UCP, CASELESS) and its quote
- *    expansion: ' and " are read as "some character", never as a literal.
+ *    keeps the phrases every match must contain. A run of literal
+ *    characters is a phrase; \s, \s+ and a space add one space; ' and "
+ *    are characters; assertions (\b, lookarounds, (?(DEFINE)...)) do not
+ *    cut it; a group that can match only a few strings, and an optional
+ *    character, multiply it ("you (?:did|do) it" is "you did it" or "you do
+ *    it", at most RUN_MAX strings); \b at its edges is kept. It is
+ *    conservative: whatever it does not understand (classes, \w,
+ *    backreferences, lookaround contents, conditional groups, repetition,
+ *    a branch without a literal) contributes nothing, and constructs it
+ *    cannot read with certainty ((?C callouts, (*ACCEPT), a "{" that is
+ *    not {n}, {n,} or {n,m}, \10 and up) give the rule no derived clause
+ *    at all. It follows (?x) (white space and # comments), \Q...\E, named
+ *    groups and subroutine calls ((?&name), (?1), \g<name>, with
+ *    (?(DEFINE)...)): a call requires what the called group requires. It
+ *    assumes the compile options of kl_pattern_compile (UTF, UCP,
+ *    CASELESS) and its quote expansion.
+ * An alternation requires, of each branch's best clauses, the k-th joined;
+ * a joined clause of more than CLAUSE_MAX_LITS phrases falls back to each
+ * phrase's rarest word.
  *
  * CASELESS with UCP lets 'k' match U+212A KELVIN SIGN and 's' match U+017F
  * LONG S; these are the only non-ASCII characters that fold to ASCII in
@@ -43,6 +56,9 @@
  * such as "you", in the clauses of a hundred rules, thus costs one bit, not
  * a hundred writes. The scan allocates nothing and writes only to cand, so
  * one prefilter serves many scanner threads.
+ *
+ * kindlint-precompile writes the automaton of the default packs as C
+ * (kl_prefilter_write_c); kl_prefilter_from_image serves it as it is.
  *
  * KINDLINT_NO_PREFILTER=1 in the environment when the rule set is compiled
  * turns the prefilter off (every rule is a candidate for every sentence): for
