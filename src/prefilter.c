@@ -1424,19 +1424,26 @@ static int clause_to_words(kl_clause *c)
     return 0;
 }
 
+/* The clause of branch b that the k-th joined clause takes: its k-th best,
+ * or its best when it has fewer or the k-th is of no use. */
+static const kl_clause *branch_clause(const conj *b, size_t k)
+{
+    return k < b->n && clause_useful(&b->cl[k]) ? &b->cl[k] : &b->cl[0];
+}
+
 /* Joins one clause from each branch into a disjunction. */
 static void join_branches(deriv *d, conj *branches, size_t nb, size_t k, conj *out)
 {
     size_t total = 0;
     for (size_t b = 0; b < nb; b++)
-        total += branches[b].cl[k].nlits;
+        total += branch_clause(&branches[b], k)->nlits;
     kl_clause c = {calloc(total ? total : 1, sizeof(char *)), 0};
     if (!c.lits) {
         d->oom = 1;
         return;
     }
     for (size_t b = 0; b < nb; b++) {
-        kl_clause *src = &branches[b].cl[k];
+        const kl_clause *src = branch_clause(&branches[b], k);
         for (size_t i = 0; i < src->nlits; i++) {
             size_t j = 0;
             while (j < c.nlits && strcmp(c.lits[j], src->lits[i]) != 0)
@@ -1507,12 +1514,17 @@ static void parse_alt(deriv *d, conj *out, strset *ex)
     if (nb == 1 && !d->bail && !d->oom) {
         *out = br[0];
     } else if (!d->bail && !d->oom) {
-        size_t kmax = (size_t)-1;
+        /* the k-th joined clause takes each branch's k-th best, or its best
+         * when it has fewer: every clause of a branch is required by it */
+        size_t kmax = 0;
         for (size_t b = 0; b < nb; b++) {
             conj_prune(&br[b], CONJ_MAX);
-            if (br[b].n < kmax)
+            if (br[b].n > kmax)
                 kmax = br[b].n;
         }
+        for (size_t b = 0; b < nb; b++)
+            if (!br[b].n)
+                kmax = 0; /* a branch that needs nothing: neither does the group */
         if (kmax > KL_PREFILTER_MAX_CLAUSES)
             kmax = KL_PREFILTER_MAX_CLAUSES;
         for (size_t k = 0; k < kmax && !d->oom; k++)
