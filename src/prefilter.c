@@ -86,7 +86,7 @@
 #define CLAUSE_MAX_LITS 512
 /* The strings a literal run or a group can be, at most: "you (did|do)
  * (it|that)" is four phrases; past this, the run is cut. */
-#define RUN_MAX 48
+#define RUN_MAX 64
 /* Clauses kept while a (sub)pattern is analysed; the weakest go first. */
 #define CONJ_MAX 24
 /* Groups nested deeper than this give up (PCRE2 allows 250). */
