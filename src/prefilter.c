@@ -102,11 +102,16 @@ typedef struct conj {
     size_t n, cap;
 } conj;
 
+static void free_strings(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 static void clause_free(kl_clause *c)
 {
-    for (size_t i = 0; i < c->nlits; i++)
-        free(c->lits[i]);
-    free(c->lits);
+    free_strings(c->lits, c->nlits);
     c->lits = NULL;
     c->nlits = 0;
 }
@@ -327,9 +332,7 @@ typedef struct strset {
 
 static void strset_free(strset *x)
 {
-    for (size_t i = 0; i < x->n; i++)
-        free(x->s[i]);
-    free(x->s);
+    free_strings(x->s, x->n);
     x->s = NULL;
     x->n = 0;
     x->valid = 0;

@@ -53,6 +53,16 @@ static void put_str(FILE *o, const char *s)
     fputc('"', o);
 }
 
+/* One {a, b} entry of an array of two-string structs. */
+static void put_pair(FILE *o, const char *a, const char *b)
+{
+    fputs("    {", o);
+    put_str(o, a);
+    fputs(", ", o);
+    put_str(o, b);
+    fputs("},\n", o);
+}
+
 static void put_strs(FILE *o, const char *name, char **v, unsigned n)
 {
     if (!n)
@@ -80,26 +90,16 @@ static void put_pack(FILE *o, size_t pi, const kl_y_pack *yp)
         if (y->feelings_count) {
             fprintf(o, "static kl_y_feeling p%zu_r%u_feelings[%u] = {\n", pi, ri,
                     y->feelings_count);
-            for (unsigned k = 0; k < y->feelings_count; k++) {
-                fputs("    {", o);
-                put_str(o, y->feelings[k].word);
-                fputs(", ", o);
-                put_str(o, y->feelings[k].feeling);
-                fputs("},\n", o);
-            }
+            for (unsigned k = 0; k < y->feelings_count; k++)
+                put_pair(o, y->feelings[k].word, y->feelings[k].feeling);
             fputs("};\n", o);
         }
         if (y->tests) {
             const kl_y_tests *t = y->tests;
             if (t->flag_count) {
                 fprintf(o, "static kl_y_flag p%zu_r%u_flag[%u] = {\n", pi, ri, t->flag_count);
-                for (unsigned k = 0; k < t->flag_count; k++) {
-                    fputs("    {", o);
-                    put_str(o, t->flag[k].text);
-                    fputs(", ", o);
-                    put_str(o, t->flag[k].fix);
-                    fputs("},\n", o);
-                }
+                for (unsigned k = 0; k < t->flag_count; k++)
+                    put_pair(o, t->flag[k].text, t->flag[k].fix);
                 fputs("};\n", o);
             }
             snprintf(name, sizeof name, "p%zu_r%u_pass", pi, ri);

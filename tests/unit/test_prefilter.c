@@ -1038,31 +1038,47 @@ static void vary(text_list *out, const char *s, char vocab[][48], size_t nvocab)
     }
 }
 
-static void test_builtin_rules_sound(void **state)
+/* Every word of every example of the set's rules, at most max, into vocab;
+ * the examples themselves into texts when not NULL. */
+static size_t examples_vocab(const kl_rules *set, char vocab[][48], size_t max, text_list *texts)
 {
-    (void)state;
-    kl_rules *set = kl_rules_new();
-    kl_diag d;
-    if (kl_rules_add_defaults(set, &d) != KL_OK)
-        fail_msg("the built-in rules do not load: %s:%u:%u: %s", d.file, d.line, d.column,
-                 d.message);
-    assert_int_equal(kl_rules_compile(set, &d), KL_OK);
-    setenv("KINDLINT_NO_PREFILTER", "1", 1);
-    kl_rules *all = kl_rules_new();
-    assert_int_equal(kl_rules_add_defaults(all, &d), KL_OK);
-    assert_int_equal(kl_rules_compile(all, &d), KL_OK);
-    unsetenv("KINDLINT_NO_PREFILTER");
-
-    /* the vocabulary: every word of every example */
-    static char vocab[4096][48];
-    size_t nvocab = 0;
+    size_t n = 0;
     for (size_t i = 0; i < set->count; i++) {
         const kl_rule *r = set->rules[i];
         for (size_t j = 0; j < r->nflag + r->npass; j++) {
             const char *s = j < r->nflag ? r->flag[j].text : r->pass[j - r->nflag].text;
-            nvocab += split_words(s, vocab + nvocab, 4096 - nvocab);
+            if (texts)
+                texts_add(texts, s, strlen(s));
+            n += split_words(s, vocab + n, max - n);
         }
     }
+    return n;
+}
+
+/* The default packs, compiled, with env (if not NULL) set to 1 meanwhile. */
+static kl_rules *defaults_with(const char *env)
+{
+    kl_diag d;
+    kl_rules *set = kl_rules_new();
+    if (env)
+        setenv(env, "1", 1);
+    if (kl_rules_add_defaults(set, &d) != KL_OK || kl_rules_compile(set, &d) != KL_OK)
+        fail_msg("the built-in rules do not load: %s:%u:%u: %s", d.file, d.line, d.column,
+                 d.message);
+    if (env)
+        unsetenv(env);
+    return set;
+}
+
+static void test_builtin_rules_sound(void **state)
+{
+    (void)state;
+    kl_rules *set = defaults_with(NULL);
+    kl_rules *all = defaults_with("KINDLINT_NO_PREFILTER");
+
+    /* the vocabulary: every word of every example */
+    static char vocab[4096][48];
+    size_t nvocab = examples_vocab(set, vocab, 4096, NULL);
     text_list texts = {NULL, 0, 0};
     for (size_t i = 0; i < set->count; i++) {
         const kl_rule *r = set->rules[i];
@@ -1170,15 +1186,8 @@ static size_t pattern_info(const pcre2_code *re, uint32_t what)
 static void test_precompiled_matches_yaml(void **state)
 {
     (void)state;
-    kl_diag d;
-    kl_rules *pre = kl_rules_new();
-    assert_int_equal(kl_rules_add_defaults(pre, &d), KL_OK);
-    assert_int_equal(kl_rules_compile(pre, &d), KL_OK);
-    setenv("KINDLINT_NO_PRECOMPILED", "1", 1);
-    kl_rules *yaml = kl_rules_new();
-    assert_int_equal(kl_rules_add_defaults(yaml, &d), KL_OK);
-    assert_int_equal(kl_rules_compile(yaml, &d), KL_OK);
-    unsetenv("KINDLINT_NO_PRECOMPILED");
+    kl_rules *pre = defaults_with(NULL);
+    kl_rules *yaml = defaults_with("KINDLINT_NO_PRECOMPILED");
     /* the build made a precompiled form, and each set came its own way */
     assert_true(kl_precompiled_packs.npacks > 0);
     assert_true(pre->count > 100);
@@ -1234,15 +1243,7 @@ static void test_precompiled_matches_yaml(void **state)
     /* texts: every example, and word soup from them */
     text_list texts = {NULL, 0, 0};
     static char vocab[4096][48];
-    size_t nvocab = 0;
-    for (size_t i = 0; i < yaml->count; i++) {
-        const kl_rule *r = yaml->rules[i];
-        for (size_t j = 0; j < r->nflag + r->npass; j++) {
-            const char *s = j < r->nflag ? r->flag[j].text : r->pass[j - r->nflag].text;
-            texts_add(&texts, s, strlen(s));
-            nvocab += split_words(s, vocab + nvocab, 4096 - nvocab);
-        }
-    }
+    size_t nvocab = examples_vocab(yaml, vocab, 4096, &texts);
     for (int k = 0; k < 3000 && nvocab; k++) {
         kl_buf b;
         kl_buf_init(&b);
