@@ -241,7 +241,9 @@ struct kl_rule {
     kl_clause *clauses;
     size_t nclauses;
     char *triggers_desc;
-    int clauses_final; /* set from precompiled packs: not derived again */
+    int clauses_final;    /* set from precompiled packs: not derived again */
+    int clauses_borrowed; /* their literals and triggers_desc are the
+                           * precompiled packs' (static): not freed */
 };
 
 struct kl_prefilter; /* prefilter.c */
@@ -258,6 +260,7 @@ struct kl_rules {
      * their order: the precompiled prefilter serves the set when it holds
      * those and nothing else */
     size_t nprecompiled;
+    size_t nprecompiled_from; /* rules before the precompiled packs came */
 };
 
 enum { KL_JIT_ON = 1, KL_JIT_OFF = 2, KL_JIT_NOT_YET = 3 };
@@ -321,9 +324,11 @@ struct kl_prefilter *kl_prefilter_from_image(const kl_prefilter_image *img);
 /* Writes pf as C source defining `const kl_prefilter_image name`.
  * Returns -1 when pf is not a built automaton or on a write error. */
 int kl_prefilter_write_c(const struct kl_prefilter *pf, FILE *out, const char *name);
-/* Sets the rule's clauses to copies of the given ones (nclauses clauses,
- * clause k with clause_lits[k] literals, taken in order from lits) and
- * marks them final; desc is their description (NULL: made here). */
+/* Sets the rule's clauses to the given ones (nclauses clauses, clause k
+ * with clause_lits[k] literals, taken in order from lits) and marks them
+ * final; desc is their description. The literals and desc are borrowed,
+ * not copied (the precompiled packs' static data): a start makes no copy
+ * of its thousands of phrases. */
 kl_status kl_rule_set_clauses(kl_rule *rule, size_t nclauses, const uint32_t *clause_lits,
                               const char *const *lits, const char *desc);
 

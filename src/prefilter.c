@@ -2387,31 +2387,22 @@ kl_status kl_rule_set_clauses(kl_rule *rule, size_t nclauses, const uint32_t *cl
     kl_clause *cl = calloc(nclauses ? nclauses : 1, sizeof *cl);
     if (!cl)
         return KL_ERR_NOMEM;
-    size_t k = 0;
-    for (size_t c = 0; c < nclauses; c++) {
-        cl[c].lits = calloc(clause_lits[c] ? clause_lits[c] : 1, sizeof(char *));
-        if (!cl[c].lits)
-            goto nomem;
-        for (uint32_t j = 0; j < clause_lits[c]; j++, k++) {
-            if (!(cl[c].lits[j] = strdup(lits[k])))
-                goto nomem;
-            cl[c].nlits++;
-        }
+    /* the casts lend static strings that are only ever read: clauses
+     * marked final are not derived (which folds literals in place) */
+    for (size_t c = 0, k = 0; c < nclauses; k += clause_lits[c++]) {
+        cl[c].lits = (char **)(uintptr_t)(lits + k);
+        cl[c].nlits = clause_lits[c];
     }
-    for (size_t i = 0; i < rule->nclauses; i++)
-        clause_free(&rule->clauses[i]);
+    if (!rule->clauses_borrowed) {
+        for (size_t i = 0; i < rule->nclauses; i++)
+            clause_free(&rule->clauses[i]);
+        free(rule->triggers_desc);
+    }
     free(rule->clauses);
     rule->clauses = cl;
     rule->nclauses = nclauses;
     rule->clauses_final = 1;
-    free(rule->triggers_desc);
-    rule->triggers_desc = NULL;
-    if (nclauses && !(rule->triggers_desc = desc ? strdup(desc) : describe(rule)))
-        return KL_ERR_NOMEM;
+    rule->clauses_borrowed = 1;
+    rule->triggers_desc = (char *)(uintptr_t)desc;
     return KL_OK;
-nomem:
-    for (size_t c = 0; c < nclauses; c++)
-        clause_free(&cl[c]);
-    free(cl);
-    return KL_ERR_NOMEM;
 }

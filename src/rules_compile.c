@@ -321,13 +321,14 @@ static void rule_free(kl_rule *r)
     for (size_t i = 0; i < r->npass; i++)
         free(r->pass[i].text);
     free(r->pass);
-    for (size_t i = 0; i < r->nclauses; i++) {
+    for (size_t i = 0; i < r->nclauses && !r->clauses_borrowed; i++) {
         for (size_t j = 0; j < r->clauses[i].nlits; j++)
             free(r->clauses[i].lits[j]);
         free(r->clauses[i].lits);
     }
     free(r->clauses);
-    free(r->triggers_desc);
+    if (!r->clauses_borrowed)
+        free(r->triggers_desc);
     free(r);
 }
 
@@ -396,9 +397,10 @@ typedef struct build_ctx {
     size_t len;
     kl_yaml_index idx;
     int have_idx;
-    /* precompiled patterns, taken in order (NULL: compile them) */
+    /* precompiled patterns, taken in order (NULL: compile them), and how
+     * many rules the set held before the precompiled packs came */
     pcre2_code **codes;
-    size_t ncodes, next_code;
+    size_t ncodes, next_code, first;
 } build_ctx;
 
 /* The next precompiled pattern, which must be there: a pack that does
@@ -446,11 +448,15 @@ static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack, 
         return fail_at(c, diag, KL_ERR_RULES, rule_i, "id", y->id,
                        "rule id '%s' must be kebab-case (lowercase letters, digits and '-')", y->id,
                        NULL);
-    if (kl_rules_find(set, y->id)) {
-        const kl_rule *other = kl_rules_find(set, y->id);
-        return fail_at(c, diag, KL_ERR_RULES, rule_i, "id", y->id,
-                       "duplicate rule id '%s' (already defined in %s)", y->id,
-                       other->pack->source);
+    /* precompiled packs were checked among themselves when they were made:
+     * only the rules loaded before them can clash */
+    size_t upto = c->codes ? c->first : set->count;
+    for (size_t i = 0; i < upto; i++) {
+        const kl_rule *other = set->rules[i];
+        if (strcmp(other->id, y->id) == 0)
+            return fail_at(c, diag, KL_ERR_RULES, rule_i, "id", y->id,
+                           "duplicate rule id '%s' (already defined in %s)", y->id,
+                           other->pack->source);
     }
     if (y->category <= KL_CATEGORY_UNSET || y->category >= KL_CATEGORY_COUNT)
         return fail_at(c, diag, KL_ERR_RULES, rule_i, "category", y->id,
@@ -622,7 +628,12 @@ kl_status kl_rules_from_yaml_codes(kl_rules *set, const struct kl_y_pack *yp, co
                                    const char *data, size_t len, pcre2_code **codes,
                                    size_t ncodes, size_t *used, kl_diag *diag)
 {
-    build_ctx c = {.name = name, .data = data, .len = len, .codes = codes, .ncodes = ncodes};
+    build_ctx c = {.name = name,
+                   .data = data,
+                   .len = len,
+                   .codes = codes,
+                   .ncodes = ncodes,
+                   .first = set->nprecompiled_from};
     kl_status st = KL_OK;
 
     if (!is_kebab(yp->pack)) {

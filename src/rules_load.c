@@ -320,6 +320,7 @@ static int add_precompiled(kl_rules *rules, kl_status *st, kl_diag *diag)
         return 1;
     }
     size_t first = rules->count, next = 0;
+    rules->nprecompiled_from = first;
     *st = KL_OK;
     for (size_t i = 0; i < pre->npacks && *st == KL_OK; i++) {
         char name[256];

@@ -1314,6 +1314,32 @@ static void test_precompiled_with_user_pack(void **state)
     kl_rules_free(set);
 }
 
+/* A user's pack loaded before the default packs: an id they share is
+ * still reported, as it is when both come from YAML. */
+static void test_precompiled_after_user_pack(void **state)
+{
+    (void)state;
+    for (int yaml = 0; yaml < 2; yaml++) {
+        kl_diag d;
+        kl_rules *set = kl_rules_new();
+        const char *pack = "pack: mine\n"
+                           "rules:\n"
+                           "  - id: you-never\n"
+                           "    category: absolute\n"
+                           "    severity: warning\n"
+                           "    message: m\n"
+                           "    match: 'you\\s+never'\n";
+        assert_int_equal(kl_rules_add_buffer(set, "mine.yml", pack, strlen(pack), &d), KL_OK);
+        if (yaml)
+            setenv("KINDLINT_NO_PRECOMPILED", "1", 1);
+        assert_int_equal(kl_rules_add_defaults(set, &d), KL_ERR_RULES);
+        unsetenv("KINDLINT_NO_PRECOMPILED");
+        assert_non_null(strstr(d.message, "duplicate rule id 'you-never' (already defined in "
+                                          "mine.yml)"));
+        kl_rules_free(set);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1327,6 +1353,7 @@ int main(void)
         cmocka_unit_test(test_builtin_rules_sound),
         cmocka_unit_test(test_precompiled_matches_yaml),
         cmocka_unit_test(test_precompiled_with_user_pack),
+        cmocka_unit_test(test_precompiled_after_user_pack),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     pcre2_match_context_free(mctx);
