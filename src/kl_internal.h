@@ -366,8 +366,8 @@ void kl_pack_free(struct kl_y_pack *yp);
  * (codes: one per match and unless pattern, in order; taken over and set
  * to NULL as they are used) */
 kl_status kl_rules_from_yaml_codes(kl_rules *rules, const struct kl_y_pack *yp, const char *name,
-                                   const char *data, size_t len, pcre2_code **codes,
-                                   size_t ncodes, size_t *used, kl_diag *diag);
+                                   const char *data, size_t len, pcre2_code **codes, size_t ncodes,
+                                   size_t *used, kl_diag *diag);
 
 /* Embedded packs (generated at build time). */
 typedef struct kl_embedded_pack {

@@ -1863,8 +1863,7 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
         }
         ownv[fill[s]++] = ENTRY_LIT | lits[i].wb | ((*litid)[lit_key(&lits[i])] % HIT_BITS);
         if (lits[i].anchor)
-            ownv[fill[s]++] =
-                lits[i].rule | lits[i].wb | (lits[i].anchor == 2 ? ENTRY_SURE : 0);
+            ownv[fill[s]++] = lits[i].rule | lits[i].wb | (lits[i].anchor == 2 ? ENTRY_SURE : 0);
     }
     /* failure links in breadth-first order; missing moves become the
      * failure state's moves, so the scan never follows a link */
@@ -2108,11 +2107,8 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
                 size_t flen = fold_literal(f);
                 used += flen + 1;
                 uint32_t wb = take_marks(f, &flen);
-                lits[n++] = (lit_ref){f, flen, (uint32_t)r,
-                                      c != anchor    ? 0
-                                      : nusable == 1 ? 2
-                                                     : 1,
-                                      0, wb};
+                lits[n++] =
+                    (lit_ref){f, flen, (uint32_t)r, c != anchor ? 0 : nusable == 1 ? 2 : 1, 0, wb};
             }
         }
     }
@@ -2242,9 +2238,8 @@ static size_t fold_char(const unsigned char *t, size_t n, unsigned char *as)
             *as = t[2] <= 0x99 ? '\'' : '"';
             return 3;
         }
-        return (t[2] >= 0x80 && t[2] <= 0x8A) || t[2] == 0xA8 || t[2] == 0xA9 || t[2] == 0xAF
-                   ? 3
-                   : 0;
+        return (t[2] >= 0x80 && t[2] <= 0x8A) || t[2] == 0xA8 || t[2] == 0xA9 || t[2] == 0xAF ? 3
+                                                                                              : 0;
     }
     if (t[0] == 0xE2)
         return t[1] == 0x81 && t[2] == 0x9F ? 3 : 0;
@@ -2375,7 +2370,8 @@ int kl_prefilter_write_c(const struct kl_prefilter *pf, FILE *out, const char *n
     fprintf(out, "const kl_prefilter_image %s = {\n    %zu, %s_base, {", name, pf->nrules, name);
     for (size_t i = 0; i < 256; i++)
         fprintf(out, "%s%u,", i % 32 ? "" : "\n    ", pf->cls[i]);
-    fprintf(out, "},\n    %" PRIu32 ", %" PRIu32 ", %" PRIu32 ", %s_trans, %s_out_at, %s_outs, %zu,\n",
+    fprintf(out,
+            "},\n    %" PRIu32 ", %" PRIu32 ", %" PRIu32 ", %s_trans, %s_out_at, %s_outs, %zu,\n",
             pf->space_cls, pf->width, pf->out_first, name, name, name, pf->hit_words);
     fprintf(out, "    %s_rule_cl, %s_cl_at, %s_cl_word, %s_cl_mask};\n", name, name, name, name);
     return ferror(out) ? -1 : 0;

@@ -625,8 +625,8 @@ kl_status kl_rules_from_yaml(kl_rules *set, const struct kl_y_pack *yp, const ch
 }
 
 kl_status kl_rules_from_yaml_codes(kl_rules *set, const struct kl_y_pack *yp, const char *name,
-                                   const char *data, size_t len, pcre2_code **codes,
-                                   size_t ncodes, size_t *used, kl_diag *diag)
+                                   const char *data, size_t len, pcre2_code **codes, size_t ncodes,
+                                   size_t *used, kl_diag *diag)
 {
     build_ctx c = {.name = name,
                    .data = data,

@@ -304,7 +304,8 @@ static int add_precompiled(kl_rules *rules, kl_status *st, kl_diag *diag)
 {
     const kl_precompiled *pre = &kl_precompiled_packs;
     const char *off = getenv("KINDLINT_NO_PRECOMPILED");
-    if (pre->npacks == 0 || pre->npacks != kl_embedded_pack_count || (off && *off && strcmp(off, "0") != 0))
+    if (pre->npacks == 0 || pre->npacks != kl_embedded_pack_count ||
+        (off && *off && strcmp(off, "0") != 0))
         return 1;
     for (size_t i = 0; i < pre->npacks; i++)
         if (kl_rules_has_pack(rules, pre->packs[i].pack))
@@ -326,10 +327,9 @@ static int add_precompiled(kl_rules *rules, kl_status *st, kl_diag *diag)
         char name[256];
         size_t used = 0;
         snprintf(name, sizeof name, "builtin:%s", kl_embedded_packs[i].name);
-        *st = kl_rules_from_yaml_codes(rules, &pre->packs[i], name,
-                                       (const char *)kl_embedded_packs[i].data,
-                                       kl_embedded_packs[i].len, codes + next, (size_t)n - next,
-                                       &used, diag);
+        *st = kl_rules_from_yaml_codes(
+            rules, &pre->packs[i], name, (const char *)kl_embedded_packs[i].data,
+            kl_embedded_packs[i].len, codes + next, (size_t)n - next, &used, diag);
         next += used;
     }
     if (*st == KL_OK && (next != (size_t)n || rules->count - first != pre->nrules)) {
@@ -339,8 +339,8 @@ static int add_precompiled(kl_rules *rules, kl_status *st, kl_diag *diag)
     }
     for (size_t k = 0; k < pre->nrules && *st == KL_OK; k++) {
         const kl_pre_rule *pr = &pre->rules[k];
-        if (kl_rule_set_clauses(rules->rules[first + k], pr->nclauses, pr->clause_lits,
-                                pr->lits, pr->desc) != KL_OK) {
+        if (kl_rule_set_clauses(rules->rules[first + k], pr->nclauses, pr->clause_lits, pr->lits,
+                                pr->desc) != KL_OK) {
             kl_diag_set(diag, KL_ERR_NOMEM, "builtin", 0, 0, NULL, "out of memory");
             *st = KL_ERR_NOMEM;
         }

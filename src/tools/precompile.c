@@ -264,8 +264,7 @@ int main(int argc, char **argv)
         }
     }
     if (kl_rules_add_defaults(rules, &d) != KL_OK || kl_rules_compile(rules, &d) != KL_OK) {
-        fprintf(stderr, "kindlint-precompile: %s:%u:%u: %s\n", d.file, d.line, d.column,
-                d.message);
+        fprintf(stderr, "kindlint-precompile: %s:%u:%u: %s\n", d.file, d.line, d.column, d.message);
         goto out;
     }
     if (!(o = fopen(argv[1], "w"))) {

@@ -108,11 +108,11 @@ static size_t space_len(const unsigned char *s, size_t n, char *as)
         }
     }
     *as = ' ';
-    static const char *const u[] = {
-        "\xC2\x85",     "\xC2\xA0",     "\xE1\x9A\x80", "\xE1\xA0\x8E", "\xE2\x80\x80",
-        "\xE2\x80\x81", "\xE2\x80\x82", "\xE2\x80\x83", "\xE2\x80\x84", "\xE2\x80\x85",
-        "\xE2\x80\x86", "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A",
-        "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80"};
+    static const char *const u[] = {"\xC2\x85",     "\xC2\xA0",     "\xE1\x9A\x80", "\xE1\xA0\x8E",
+                                    "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82", "\xE2\x80\x83",
+                                    "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86", "\xE2\x80\x87",
+                                    "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A", "\xE2\x80\xA8",
+                                    "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80"};
     if (n && (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r')))
         return 1;
     for (size_t k = 0; k < sizeof u / sizeof u[0]; k++) {
@@ -253,7 +253,14 @@ static void test_derive_table(void **state)
         {"\\bwell\\b,?\\s++maybe", "(\"\\bwell, maybe\"|\"\\bwell maybe\")"},
         {"(?=\\b[a-z])you(?!r)\\s++too", "\"you too\""},
         /* 11 x 48 phrases are too many for one clause: each becomes its word */
-        {"(?:(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++alpha|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++baker|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++charlie|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++delta|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++eagle|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++foxtrot|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++gamma|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++hotel|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++india|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++juliet|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++kappa)",
+        {"(?:(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++alpha|(?:aa|bb|cc|dd|ee|ff|gg|hh)"
+         "(?:ii|jj|kk|ll|mm|nn)\\s++baker|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++"
+         "charlie|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++delta|(?:aa|bb|cc|dd|ee|ff|"
+         "gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++eagle|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)"
+         "\\s++foxtrot|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++gamma|(?:aa|bb|cc|dd|"
+         "ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++hotel|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|"
+         "nn)\\s++india|(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++juliet|(?:aa|bb|cc|dd|"
+         "ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn)\\s++kappa)",
          "(\"alpha\"|\"baker\"|\"charlie\"|\"delta\"|\"eagle\"|\"foxtrot\"|\"gamma\"|\"hotel\"|"
          "\"india\"|\"juliet\"|\"kappa\")"},
         /* a branch with fewer clauses gives its best to each joined one */
@@ -495,9 +502,9 @@ static void test_candidates_basic(void **state)
     } cases[] = {
         {"I never said that", {0, 0, 1, 0}},
         {"YOU NEVER LISTEN", {1, 0, 1, 0}},
-        {"never, you say?", {0, 0, 1, 0}}, /* "you never" is a phrase */
-        {"you\t \n never", {1, 0, 1, 0}}, /* white space folds to one space */
-        {"you\xC2\xA0never", {1, 0, 1, 0}}, /* NO-BREAK SPACE is white space */
+        {"never, you say?", {0, 0, 1, 0}},      /* "you never" is a phrase */
+        {"you\t \n never", {1, 0, 1, 0}},       /* white space folds to one space */
+        {"you\xC2\xA0never", {1, 0, 1, 0}},     /* NO-BREAK SPACE is white space */
         {"you\xE2\x80\x89never", {1, 0, 1, 0}}, /* THIN SPACE */
         {"you\xE2\x80\x99never", {0, 0, 1, 0}}, /* RIGHT SINGLE QUOTATION MARK is not */
         {"youne ver", {0, 0, 1, 0}},
@@ -666,8 +673,8 @@ static void gen_atom(gen *g)
     case 4: {
         /* white space, which the prefilter folds to one space */
         static const char *const re[] = {"\\s+", "\\s", "\\s*", "\\s{2}", "\\ ", "\\s?"};
-        static const char *const ws[] = {" ",  "\t", "  ", "\xC2\xA0", " \n ", "\xE2\x80\x89",
-                                         "\xE3\x80\x80"};
+        static const char *const ws[] = {" ",    "\t",           "  ",          "\xC2\xA0",
+                                         " \n ", "\xE2\x80\x89", "\xE3\x80\x80"};
         uint32_t v = rnd(sizeof re / sizeof re[0]);
         kl_buf_puts(&g->re, re[v]);
         if (v == 3) {
@@ -676,8 +683,8 @@ static void gen_atom(gen *g)
         } else if (v == 4) {
             kl_buf_putc(&g->text, ' ');
         } else if (!(v == 2 || v == 5) || rnd(2)) {
-            kl_buf_puts(&g->text, v == 1 ? (rnd(2) ? "\t" : "\xC2\xA0")
-                                         : ws[rnd(sizeof ws / sizeof ws[0])]);
+            kl_buf_puts(&g->text,
+                        v == 1 ? (rnd(2) ? "\t" : "\xC2\xA0") : ws[rnd(sizeof ws / sizeof ws[0])]);
         }
         break;
     }
@@ -1154,7 +1161,6 @@ static void test_builtin_rules_sound(void **state)
     kl_rules_free(all);
 }
 
-
 /* ------------------------------------------------------------------------ */
 /* The precompiled default packs                                             */
 /* ------------------------------------------------------------------------ */
@@ -1162,8 +1168,7 @@ static void test_builtin_rules_sound(void **state)
 static void assert_same_str(const char *what, const char *id, const char *a, const char *b)
 {
     if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0))
-        fail_msg("rule %s: %s differs: [%s] vs [%s]", id, what, a ? a : "(null)",
-                 b ? b : "(null)");
+        fail_msg("rule %s: %s differs: [%s] vs [%s]", id, what, a ? a : "(null)", b ? b : "(null)");
 }
 
 static size_t pattern_info(const pcre2_code *re, uint32_t what)
