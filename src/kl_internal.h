@@ -260,7 +260,6 @@ struct kl_rules {
      * their order: the precompiled prefilter serves the set when it holds
      * those and nothing else */
     size_t nprecompiled;
-    size_t nprecompiled_from; /* rules before the precompiled packs came */
 };
 
 enum { KL_JIT_ON = 1, KL_JIT_OFF = 2, KL_JIT_NOT_YET = 3 };
@@ -331,6 +330,10 @@ int kl_prefilter_write_c(const struct kl_prefilter *pf, FILE *out, const char *n
  * of its thousands of phrases. */
 kl_status kl_rule_set_clauses(kl_rule *rule, size_t nclauses, const uint32_t *clause_lits,
                               const char *const *lits, const char *desc);
+/* Frees a rule's clauses and their description (unless borrowed). */
+void kl_rule_clauses_free(kl_rule *rule);
+/* Is the environment variable set, and not to "" or "0"? */
+int kl_env_on(const char *name);
 
 /* The default packs precompiled at build time (kindlint-precompile): what
  * libcyaml loaded from each embedded pack, every rule's patterns as
@@ -364,10 +367,12 @@ void kl_pack_free(struct kl_y_pack *yp);
 
 /* rules_compile.c: kl_rules_from_yaml with the patterns already compiled
  * (codes: one per match and unless pattern, in order; taken over and set
- * to NULL as they are used) */
+ * to NULL as they are used). The packs were checked among themselves when
+ * they were precompiled: rule ids are checked against rules[0..checked_from)
+ * only. */
 kl_status kl_rules_from_yaml_codes(kl_rules *rules, const struct kl_y_pack *yp, const char *name,
                                    const char *data, size_t len, pcre2_code **codes, size_t ncodes,
-                                   size_t *used, kl_diag *diag);
+                                   size_t checked_from, size_t *used, kl_diag *diag);
 
 /* Embedded packs (generated at build time). */
 typedef struct kl_embedded_pack {

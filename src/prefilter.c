@@ -536,16 +536,6 @@ static void skip_class(deriv *d)
 static void call_group(deriv *d, item *it, size_t name, size_t nlen);
 static void parse_group(deriv *d, item *it);
 
-/* ' and " : kl_pattern_expand_quotes makes each a class of its
- * typographic forms, which the folded text reads as ' and " (fold_char):
- * a literal character, like \' and \" are. */
-static void quote_item(deriv *d, item *it, int c)
-{
-    (void)d;
-    it->kind = ITEM_LIT;
-    it->c = (char)c;
-}
-
 /* An escape outside a class; d->i is at the backslash. */
 static void parse_escape(deriv *d, item *it)
 {
@@ -562,9 +552,7 @@ static void parse_escape(deriv *d, item *it)
     }
     if (!isalnum(e)) {
         d->i++;
-        if (e == '\'' || e == '"') {
-            quote_item(d, it, e);
-        } else if (e >= 0x20 && e < 0x7F) {
+        if (e >= 0x20 && e < 0x7F) {
             it->kind = ITEM_LIT;
             it->c = (char)e;
         }
@@ -1071,9 +1059,6 @@ static void next_item(deriv *d, item *it)
         if (c >= 0x80) {
             skip_utf8(d);
             it->kind = ITEM_OTHER;
-        } else if (c == '\'' || c == '"') {
-            d->i++;
-            quote_item(d, it, c);
         } else {
             d->i++;
             it->kind = (c >= 0x20 && c < 0x7F) ? ITEM_LIT : ITEM_OTHER;
@@ -1115,10 +1100,9 @@ static void next_item(deriv *d, item *it)
         it->kind = ITEM_ZERO;
         return;
     }
-    if (c == '\'' || c == '"') {
-        quote_item(d, it, c);
-        return;
-    }
+    /* ' and " are literal characters too: kl_pattern_expand_quotes makes
+     * each a class of its typographic forms, which the scan reads as ' and
+     * " (fold_char) */
     if (c < 0x20 || c >= 0x7F || c == '.' || c == '}') {
         it->kind = ITEM_OTHER;
         return;
@@ -1766,9 +1750,9 @@ void kl_prefilter_free(struct kl_prefilter *pf)
     free(pf);
 }
 
-static int prefilter_disabled(void)
+int kl_env_on(const char *name)
 {
-    const char *e = getenv("KINDLINT_NO_PREFILTER");
+    const char *e = getenv(name);
     return e && *e && strcmp(e, "0") != 0;
 }
 
@@ -2053,7 +2037,7 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
     if (!pf->base || nrules > ENTRY_ID)
         goto fail;
     memset(pf->base, 1, nrules);
-    if (prefilter_disabled())
+    if (kl_env_on("KINDLINT_NO_PREFILTER"))
         return pf;
 
     size_t nlits = 2, ncl = 0, n = 0, bytes = 1, used = 0;
@@ -2377,6 +2361,19 @@ int kl_prefilter_write_c(const struct kl_prefilter *pf, FILE *out, const char *n
     return ferror(out) ? -1 : 0;
 }
 
+void kl_rule_clauses_free(kl_rule *rule)
+{
+    for (size_t i = 0; i < rule->nclauses && !rule->clauses_borrowed; i++)
+        clause_free(&rule->clauses[i]);
+    if (!rule->clauses_borrowed)
+        free(rule->triggers_desc);
+    free(rule->clauses);
+    rule->clauses = NULL;
+    rule->nclauses = 0;
+    rule->triggers_desc = NULL;
+    rule->clauses_borrowed = 0;
+}
+
 kl_status kl_rule_set_clauses(kl_rule *rule, size_t nclauses, const uint32_t *clause_lits,
                               const char *const *lits, const char *desc)
 {
@@ -2389,12 +2386,7 @@ kl_status kl_rule_set_clauses(kl_rule *rule, size_t nclauses, const uint32_t *cl
         cl[c].lits = (char **)(uintptr_t)(lits + k);
         cl[c].nlits = clause_lits[c];
     }
-    if (!rule->clauses_borrowed) {
-        for (size_t i = 0; i < rule->nclauses; i++)
-            clause_free(&rule->clauses[i]);
-        free(rule->triggers_desc);
-    }
-    free(rule->clauses);
+    kl_rule_clauses_free(rule);
     rule->clauses = cl;
     rule->nclauses = nclauses;
     rule->clauses_final = 1;

@@ -321,14 +321,7 @@ static void rule_free(kl_rule *r)
     for (size_t i = 0; i < r->npass; i++)
         free(r->pass[i].text);
     free(r->pass);
-    for (size_t i = 0; i < r->nclauses && !r->clauses_borrowed; i++) {
-        for (size_t j = 0; j < r->clauses[i].nlits; j++)
-            free(r->clauses[i].lits[j]);
-        free(r->clauses[i].lits);
-    }
-    free(r->clauses);
-    if (!r->clauses_borrowed)
-        free(r->triggers_desc);
+    kl_rule_clauses_free(r);
     free(r);
 }
 
@@ -621,19 +614,19 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 kl_status kl_rules_from_yaml(kl_rules *set, const struct kl_y_pack *yp, const char *name,
                              const char *data, size_t len, kl_diag *diag)
 {
-    return kl_rules_from_yaml_codes(set, yp, name, data, len, NULL, 0, NULL, diag);
+    return kl_rules_from_yaml_codes(set, yp, name, data, len, NULL, 0, 0, NULL, diag);
 }
 
 kl_status kl_rules_from_yaml_codes(kl_rules *set, const struct kl_y_pack *yp, const char *name,
                                    const char *data, size_t len, pcre2_code **codes, size_t ncodes,
-                                   size_t *used, kl_diag *diag)
+                                   size_t checked_from, size_t *used, kl_diag *diag)
 {
     build_ctx c = {.name = name,
                    .data = data,
                    .len = len,
                    .codes = codes,
                    .ncodes = ncodes,
-                   .first = set->nprecompiled_from};
+                   .first = checked_from};
     kl_status st = KL_OK;
 
     if (!is_kebab(yp->pack)) {
@@ -724,10 +717,9 @@ kl_status kl_rules_compile(kl_rules *rules, kl_diag *diag)
             return KL_ERR_NOMEM;
         }
     }
-    const char *nopf = getenv("KINDLINT_NO_PREFILTER");
     if (rules->nprecompiled && rules->nprecompiled == rules->count &&
         kl_precompiled_packs.prefilter && kl_precompiled_packs.prefilter->nrules == rules->count &&
-        !(nopf && *nopf && strcmp(nopf, "0") != 0))
+        !kl_env_on("KINDLINT_NO_PREFILTER"))
         rules->prefilter = kl_prefilter_from_image(kl_precompiled_packs.prefilter);
     else
         rules->prefilter = kl_prefilter_build(rules);

@@ -303,9 +303,8 @@ kl_status kl_rules_add_path(kl_rules *rules, const char *path, kl_diag *diag)
 static int add_precompiled(kl_rules *rules, kl_status *st, kl_diag *diag)
 {
     const kl_precompiled *pre = &kl_precompiled_packs;
-    const char *off = getenv("KINDLINT_NO_PRECOMPILED");
     if (pre->npacks == 0 || pre->npacks != kl_embedded_pack_count ||
-        (off && *off && strcmp(off, "0") != 0))
+        kl_env_on("KINDLINT_NO_PRECOMPILED"))
         return 1;
     for (size_t i = 0; i < pre->npacks; i++)
         if (kl_rules_has_pack(rules, pre->packs[i].pack))
@@ -321,7 +320,6 @@ static int add_precompiled(kl_rules *rules, kl_status *st, kl_diag *diag)
         return 1;
     }
     size_t first = rules->count, next = 0;
-    rules->nprecompiled_from = first;
     *st = KL_OK;
     for (size_t i = 0; i < pre->npacks && *st == KL_OK; i++) {
         char name[256];
@@ -329,7 +327,7 @@ static int add_precompiled(kl_rules *rules, kl_status *st, kl_diag *diag)
         snprintf(name, sizeof name, "builtin:%s", kl_embedded_packs[i].name);
         *st = kl_rules_from_yaml_codes(
             rules, &pre->packs[i], name, (const char *)kl_embedded_packs[i].data,
-            kl_embedded_packs[i].len, codes + next, (size_t)n - next, &used, diag);
+            kl_embedded_packs[i].len, codes + next, (size_t)n - next, first, &used, diag);
         next += used;
     }
     if (*st == KL_OK && (next != (size_t)n || rules->count - first != pre->nrules)) {
