@@ -300,8 +300,13 @@ kl_status kl_template_render(const kl_rule *rule, const kl_template *t, const kl
 kl_status kl_rule_derive_clauses(kl_rule *rule);
 struct kl_prefilter *kl_prefilter_build(const kl_rules *rules);
 void kl_prefilter_free(struct kl_prefilter *pf);
-/* Marks in cand (one byte per rule) the rules whose clauses are all met
- * by the text. Rules without clauses are always marked. */
+/* Lists in list (room for one entry per rule), in rule order, the rules
+ * whose clauses are all met by the text, and returns how many. Rules
+ * without clauses are always listed. mark is a byte per rule, all 0 before
+ * the call and after it. */
+size_t kl_prefilter_list(const struct kl_prefilter *pf, const char *text, size_t len,
+                         unsigned char *mark, uint32_t *list);
+/* The same as a byte per rule in cand, 1 for a candidate (for tests). */
 void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, size_t len,
                              unsigned char *cand);
 

@@ -11,6 +11,8 @@
  * The cursor only moves forward, so reporting N findings in order costs one
  * pass over the input, not N.
  */
+#include <string.h>
+
 #include "kl_internal.h"
 
 void kl_cursor_init(kl_cursor *c)
@@ -32,6 +34,20 @@ void kl_cursor_advance(kl_cursor *c, const char *input, size_t len, size_t targe
         c->at_start = 0;
         if (pos == 0 && len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
             pos = 3;
+    }
+    /* whole lines at a time: without a \r in the way, the line is the
+     * number of \n passed and the column counts from after the last one */
+    if (pos < target && !memchr(s + pos, '\r', target - pos)) {
+        const unsigned char *p = s + pos, *end = s + target, *q, *last = NULL;
+        while ((q = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            c->line++;
+            last = q;
+            p = q + 1;
+        }
+        if (last) {
+            pos = (size_t)(last + 1 - s);
+            c->col = c->col16 = 1;
+        }
     }
     while (pos < target) {
         unsigned char ch = s[pos];

@@ -1692,6 +1692,8 @@ struct kl_prefilter {
     /* sizes, for kl_prefilter_write_c */
     size_t ntrans, nout_at, nouts, ncl;
     int borrowed; /* the arrays are a precompiled image's: not freed */
+    uint32_t *always; /* the rules base marks, in order (always owned) */
+    size_t nalways;
 };
 
 typedef struct lit_ref {
@@ -1735,6 +1737,7 @@ void kl_prefilter_free(struct kl_prefilter *pf)
 {
     if (!pf)
         return;
+    free(pf->always);
     if (pf->borrowed) {
         free(pf);
         return;
@@ -1973,6 +1976,19 @@ out:
     return rc;
 }
 
+/* Lists the rules that are candidates in every sentence. */
+static int list_always(struct kl_prefilter *pf)
+{
+    pf->always = malloc((pf->nrules ? pf->nrules : 1) * sizeof *pf->always);
+    if (!pf->always)
+        return -1;
+    pf->nalways = 0;
+    for (size_t r = 0; r < pf->nrules; r++)
+        if (pf->base[r])
+            pf->always[pf->nalways++] = (uint32_t)r;
+    return 0;
+}
+
 /* The clause a rule is found by: its rarest. */
 static size_t anchor_clause(const kl_rule *r, const unsigned char *usable)
 {
@@ -2038,7 +2054,7 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
         goto fail;
     memset(pf->base, 1, nrules);
     if (kl_env_on("KINDLINT_NO_PREFILTER"))
-        return pf;
+        return list_always(pf) == 0 ? pf : (kl_prefilter_free(pf), NULL);
 
     size_t nlits = 2, ncl = 0, n = 0, bytes = 1, used = 0;
     for (size_t r = 0; r < nrules; r++) {
@@ -2110,6 +2126,8 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
         if (build_clause_masks(pf, first_lit, ncl, ids) != 0)
             goto fail;
     }
+    if (list_always(pf) != 0)
+        goto fail;
     free(arena);
     free(lits);
     free(litid);
@@ -2161,7 +2179,8 @@ static int boundaries_met(uint32_t e, const unsigned char *t, size_t len, size_t
 
 static int take_outputs(const struct kl_prefilter *pf, const uint32_t *seen, const size_t *at_byte,
                         size_t nseen, const unsigned char *t, size_t len, uint64_t *hit,
-                        unsigned char *cand, uint32_t *queue, size_t *nq, int *overflow)
+                        unsigned char *cand, uint32_t *list, size_t *nlist, uint32_t *queue,
+                        size_t *nq, int *overflow)
 {
     const uint32_t ncls = pf->width - 1, *outs = pf->outs;
     for (size_t i = 0; i < nseen; i++) {
@@ -2177,7 +2196,11 @@ static int take_outputs(const struct kl_prefilter *pf, const uint32_t *seen, con
                 r &= ENTRY_ID | ENTRY_SURE;
             }
             if (r & ENTRY_SURE) {
-                cand[r & ~ENTRY_SURE] = 1;
+                r &= ~ENTRY_SURE;
+                if (!cand[r]) {
+                    cand[r] = 1;
+                    list[(*nlist)++] = r;
+                }
                 continue;
             }
             if (cand[r])
@@ -2235,14 +2258,15 @@ static size_t fold_char(const unsigned char *t, size_t n, unsigned char *as)
 /* One pass of the automaton: a literal sets its bit in hit; a literal of a
  * rule's anchor clause (its rarest) queues the rule, which is checked at
  * the end against the bits. A common word ("you") thus costs one bit, not
- * one write per rule that mentions it. */
-void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, size_t len,
-                             unsigned char *cand)
+ * one write per rule that mentions it. mark (a byte per rule) is all 0
+ * before and after: in between, 1 for a rule listed, 2 for one queued. */
+size_t kl_prefilter_list(const struct kl_prefilter *pf, const char *text, size_t len,
+                         unsigned char *mark, uint32_t *list)
 {
-    size_t nrules = pf->nrules;
-    memcpy(cand, pf->base, nrules);
+    size_t nrules = pf->nrules, n = pf->nalways;
+    memcpy(list, pf->always, n * sizeof *list);
     if (!pf->trans)
-        return;
+        return n;
     uint64_t hit[HIT_BITS / 64];
     memset(hit, 0, pf->hit_words * sizeof hit[0]);
     uint32_t queue[QUEUE_MAX], seen[SEEN_BATCH];
@@ -2258,10 +2282,10 @@ void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, si
         uint32_t c = cls[t[i]];
         if (t[i] >= 0xC2 && t[i] <= 0xE3) {
             unsigned char as;
-            size_t n = fold_char(t + i, len - i, &as);
-            if (n) {
+            size_t k = fold_char(t + i, len - i, &as);
+            if (k) {
                 c = cls[as];
-                i += n - 1;
+                i += k - 1;
             }
         }
         s = trans[s + c];
@@ -2269,24 +2293,65 @@ void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, si
         seen_at[nseen] = i;
         nseen += s >= out_first;
         if (nseen == SEEN_BATCH) {
-            if (!take_outputs(pf, seen, seen_at, nseen, t, len, hit, cand, queue, &nq, &overflow))
+            if (!take_outputs(pf, seen, seen_at, nseen, t, len, hit, mark, list, &n, queue, &nq,
+                              &overflow))
                 goto all;
             nseen = 0;
         }
     }
-    if (!take_outputs(pf, seen, seen_at, nseen, t, len, hit, cand, queue, &nq, &overflow))
+    if (!take_outputs(pf, seen, seen_at, nseen, t, len, hit, mark, list, &n, queue, &nq,
+                      &overflow))
         goto all;
     if (!overflow) {
-        for (size_t q = 0; q < nq; q++)
-            cand[queue[q]] = (unsigned char)rule_met(pf, queue[q], hit);
+        for (size_t q = 0; q < nq; q++) {
+            uint32_t r = queue[q];
+            mark[r] = 0;
+            if (rule_met(pf, r, hit))
+                list[n++] = r;
+        }
     } else {
-        for (size_t r = 0; r < nrules; r++)
-            if (cand[r] == 2)
-                cand[r] = (unsigned char)rule_met(pf, r, hit);
+        for (size_t r = 0; r < nrules; r++) {
+            if (mark[r] == 2) {
+                mark[r] = 0;
+                if (rule_met(pf, r, hit))
+                    list[n++] = (uint32_t)r;
+            }
+        }
     }
-    return;
+    for (size_t k = pf->nalways; k < n; k++)
+        mark[list[k]] = 0;
+    /* in rule order (few: an insertion sort) */
+    for (size_t k = 1; k < n; k++) {
+        uint32_t r = list[k];
+        size_t j = k;
+        for (; j > 0 && list[j - 1] > r; j--)
+            list[j] = list[j - 1];
+        list[j] = r;
+    }
+    return n;
 all:
-    memset(cand, 1, nrules);
+    memset(mark, 0, nrules);
+    for (size_t r = 0; r < nrules; r++)
+        list[r] = (uint32_t)r;
+    return nrules;
+}
+
+void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, size_t len,
+                             unsigned char *cand)
+{
+    size_t nrules = pf->nrules;
+    uint32_t *list = malloc((nrules ? nrules : 1) * sizeof *list);
+    unsigned char *mark = calloc(1, nrules ? nrules : 1);
+    if (!list || !mark) {
+        memset(cand, 1, nrules); /* no memory: every rule may match */
+    } else {
+        memset(cand, 0, nrules);
+        size_t n = kl_prefilter_list(pf, text, len, mark, list);
+        for (size_t k = 0; k < n; k++)
+            cand[list[k]] = 1;
+    }
+    free(list);
+    free(mark);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2314,6 +2379,10 @@ struct kl_prefilter *kl_prefilter_from_image(const kl_prefilter_image *img)
     pf->cl_at = (uint32_t *)img->cl_at;
     pf->cl_word = (uint32_t *)img->cl_word;
     pf->cl_mask = (uint64_t *)img->cl_mask;
+    if (list_always(pf) != 0) {
+        kl_prefilter_free(pf);
+        return NULL;
+    }
     return pf;
 }
 

@@ -30,8 +30,9 @@ struct kl_scanner {
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     pcre2_jit_stack *jit_stack;
-    unsigned char *cand;
-    unsigned char *limited; /* rules that hit a PCRE2 limit in this scan */
+    unsigned char *mark;    /* kl_prefilter_list's scratch */
+    uint32_t *cand;         /* the candidate rules of a sentence */
+    unsigned char *limited; /* rules that hit a PCRE2 limit in this scan */ /* rules that hit a PCRE2 limit in this scan */
     kl_finding *found;
     size_t nfound, capfound;
 };
@@ -54,9 +55,10 @@ kl_scanner *kl_scanner_new(const kl_rules *rules)
     sc->md = pcre2_match_data_create(pairs, NULL);
     sc->mctx = pcre2_match_context_create(NULL);
     sc->jit_stack = pcre2_jit_stack_create(KL_JIT_STACK_MIN, KL_JIT_STACK_MAX, NULL);
-    sc->cand = malloc(rules->count ? rules->count : 1);
+    sc->mark = calloc(1, rules->count ? rules->count : 1);
+    sc->cand = malloc((rules->count ? rules->count : 1) * sizeof *sc->cand);
     sc->limited = malloc(rules->count ? rules->count : 1);
-    if (!sc->md || !sc->mctx || !sc->jit_stack || !sc->cand || !sc->limited) {
+    if (!sc->md || !sc->mctx || !sc->jit_stack || !sc->mark || !sc->cand || !sc->limited) {
         kl_scanner_free(sc);
         return NULL;
     }
@@ -74,6 +76,7 @@ void kl_scanner_free(kl_scanner *sc)
     pcre2_match_data_free(sc->md);
     pcre2_match_context_free(sc->mctx);
     pcre2_jit_stack_free(sc->jit_stack);
+    free(sc->mark);
     free(sc->cand);
     free(sc->limited);
     free(sc->found);
@@ -132,6 +135,12 @@ static int is_abbreviation(const unsigned char *s, size_t start, size_t dot)
     return 0;
 }
 
+/* The bytes next_sentence stops at: a hard boundary, a line break, a
+ * sentence mark, and the first byte of an ellipsis. */
+static const unsigned char ends_here[256] = {
+    [(unsigned char)KL_BOUNDARY] = 1, ['\n'] = 1, ['\r'] = 1, ['.'] = 1, ['!'] = 1, ['?'] = 1,
+    [0xE2] = 1};
+
 /* Finds the next sentence at or after *pos. Returns 0 at the end. *forced
  * is set when the sentence was cut at KL_MAX_SENTENCE rather than ended. */
 static int next_sentence(const unsigned char *s, size_t len, size_t *pos, size_t *ss, size_t *se,
@@ -146,8 +155,14 @@ static int next_sentence(const unsigned char *s, size_t len, size_t *pos, size_t
             return 0;
         }
         size_t start = i, end = len, next = len;
+        size_t lim = len - start > KL_MAX_SENTENCE ? start + KL_MAX_SENTENCE : len;
         *forced = 0;
         while (i < len) {
+            /* most bytes neither end a sentence nor reach its longest */
+            while (i < lim && !ends_here[s[i]])
+                i++;
+            if (i >= len)
+                break;
             unsigned char c = s[i];
             if (c == (unsigned char)KL_BOUNDARY) {
                 end = i;
@@ -364,10 +379,11 @@ static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_fr
     const unsigned char *subj = text + ss;
     size_t slen = se - ss;
 
-    kl_prefilter_candidates(rules->prefilter, (const char *)subj, slen, sc->cand);
+    size_t ncand = kl_prefilter_list(rules->prefilter, (const char *)subj, slen, sc->mark, sc->cand);
     sc->nfound = 0;
-    for (size_t ri = 0; ri < rules->count; ri++) {
-        if (!sc->cand[ri] || sc->limited[ri])
+    for (size_t ci = 0; ci < ncand; ci++) {
+        size_t ri = sc->cand[ci];
+        if (sc->limited[ri])
             continue;
         const kl_rule *r = rules->rules[ri];
         if (!kl_policy_is_enabled(c->opt->policy, r))

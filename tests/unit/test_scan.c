@@ -265,6 +265,83 @@ static void test_catastrophic_pattern_is_bounded(void **state)
     kl_rules_free(r);
 }
 
+/* The cursor's reading of a byte-at-a-time walk, written out here as the
+ * reference: a line ends at \n, \r\n or a lone \r; an invalid byte is one
+ * column; a character beyond U+FFFF is two UTF-16 units; a BOM at the very
+ * start is no column. */
+static void ref_position(const unsigned char *s, size_t len, size_t target, unsigned *line,
+                         unsigned *col, unsigned *col16)
+{
+    size_t pos = len >= 3 && target > 0 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF ? 3 : 0;
+    *line = *col = *col16 = 1;
+    while (pos < target) {
+        if (s[pos] == '\n' || (s[pos] == '\r' && !(pos + 1 < len && s[pos + 1] == '\n'))) {
+            (*line)++;
+            *col = *col16 = 1;
+            pos++;
+        } else if (s[pos] == '\r') {
+            pos++;
+        } else {
+            uint32_t cp;
+            size_t n = s[pos] < 0x80 ? 1 : kl_utf8_decode(s + pos, len - pos, &cp);
+            if (n == 0)
+                n = 1;
+            (*col)++;
+            *col16 += n == 4 ? 2 : 1;
+            pos += n;
+        }
+    }
+}
+
+/* Moving the cursor in steps of any size gives the reference's line and
+ * columns at every step, whatever mix of line endings and characters
+ * comes in between (the cursor skips whole lines at a time). */
+static void test_cursor_in_steps(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {"a", "bc ", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
+                                         "\n", "\r", "\r\n", "\n\n", "\xFF", "\xC3", "\t"};
+    unsigned seed = 12345;
+    for (int round = 0; round < 2000; round++) {
+        unsigned char text[600];
+        size_t len = 0;
+        seed = seed * 1103515245u + 12345u;
+        if ((seed >> 16) % 5 == 0) {
+            memcpy(text, "\xEF\xBB\xBF", 3);
+            len = 3;
+        }
+        /* some texts without any \r, so the fast path has long runs */
+        int no_cr = round % 2;
+        while (len < 500) {
+            seed = seed * 1103515245u + 12345u;
+            const char *p = pieces[(seed >> 16) % 12];
+            if (no_cr && strchr(p, '\r'))
+                continue;
+            memcpy(text + len, p, strlen(p));
+            len += strlen(p);
+        }
+        kl_cursor c;
+        kl_cursor_init(&c);
+        size_t target = 0;
+        while (target < len) {
+            seed = seed * 1103515245u + 12345u;
+            target += 1 + (seed >> 16) % 90;
+            if (target > len)
+                target = len;
+            /* a target inside a character is where no finding starts */
+            while (target < len && (text[target] & 0xC0) == 0x80)
+                target++;
+            kl_cursor_advance(&c, (const char *)text, len, target);
+            unsigned line, col, col16;
+            ref_position(text, len, c.pos, &line, &col, &col16);
+            assert_true(c.pos >= target);
+            assert_int_equal(c.line, line);
+            assert_int_equal(c.col, col);
+            assert_int_equal(c.col16, col16);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_big_line_without_newline),
         cmocka_unit_test(test_policy_and_order),
         cmocka_unit_test(test_catastrophic_pattern_is_bounded),
+        cmocka_unit_test(test_cursor_in_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
