@@ -188,11 +188,28 @@ static size_t alnum_count(const char *s)
     return n;
 }
 
-/* How much a literal narrows the sentences (higher: rarer). */
+/* Emoji in a literal (their UTF-8 starts with 0xF0 to 0xF4). */
+static size_t symbol_count(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += (unsigned char)*s >= 0xF0;
+    return n;
+}
+
+/* Does the literal open or close a quotation: a quote mark next to a
+ * space? (An apostrophe inside a word is in most sentences.) */
+static int has_spaced_quote(const char *s)
+{
+    return strstr(s, " '") || strstr(s, "' ") || strstr(s, " \"") || strstr(s, "\" ");
+}
+
+/* How much a literal narrows the sentences (higher: rarer). An emoji
+ * counts as three letters. */
 static int lit_score(const char *s)
 {
-    size_t len = strlen(s), an = alnum_count(s);
-    int score = (int)(an * 10 + (len - an) * 2);
+    size_t len = strlen(s), an = alnum_count(s), sym = symbol_count(s);
+    int score = (int)(an * 10 + sym * 30 + (len - an - 4 * sym) * 2);
     /* the literal without its edge spaces, for the common-word check */
     char w[LIT_MAX + 1];
     while (*s == ' ' || *s == KL_WB)
@@ -210,13 +227,15 @@ static int lit_score(const char *s)
 }
 
 /* A clause is worth scanning for when each of its literals has three
- * letters or digits: shorter ones are in most sentences anyway. */
+ * letters or digits, an emoji, or a quote mark by a space: shorter ones
+ * are in most sentences anyway. */
 static int clause_useful(const kl_clause *c)
 {
     if (c->nlits == 0)
         return 0;
     for (size_t i = 0; i < c->nlits; i++)
-        if (alnum_count(c->lits[i]) < 3)
+        if (alnum_count(c->lits[i]) < 3 && !symbol_count(c->lits[i]) &&
+            !has_spaced_quote(c->lits[i]))
             return 0;
     return 1;
 }
@@ -400,7 +419,9 @@ typedef enum item_kind {
     ITEM_SPACE, /* \s or a literal space: one space in the folded text */
     ITEM_ZERO,  /* an assertion: \b, ^, a lookaround, (?(DEFINE)...) */
     ITEM_OTHER, /* anything else: a class, an escape, a condition... */
-    ITEM_GROUP  /* a group whose required clauses are in g */
+    ITEM_GROUP, /* a group whose required clauses are in g */
+    ITEM_ASSERT /* a positive lookaround: no character, but the sentence
+                 * (the subject, so lookbehinds too) holds what g requires */
 } item_kind;
 
 typedef struct item {
@@ -490,6 +511,140 @@ static void skip_utf8(deriv *d)
     d->i++;
     while (d->i < d->n && (d->p[d->i] & 0xC0) == 0x80)
         d->i++;
+}
+
+/* A code point the scan can look for as its bytes: a symbol of the emoji
+ * blocks (U+1F000 to U+1FAFF), which caseless matching leaves as it is. */
+static int is_caseless_symbol(uint32_t cp)
+{
+    return cp >= 0x1F000 && cp <= 0x1FAFF;
+}
+
+/* A code point as the folded text reads it, in out (up to 4 bytes):
+ * printable ASCII lowercased, the typographic quotes as ' and " (see
+ * fold_char), an emoji as its UTF-8. Returns the length, 0 for anything
+ * else (white space, letters with case beyond ASCII...). */
+static size_t folded_char(uint32_t cp, char *out)
+{
+    if (cp > 0x20 && cp < 0x7F) {
+        out[0] = (char)ascii_lower((int)cp);
+        return 1;
+    }
+    if (cp == 0x2018 || cp == 0x2019 || cp == 0x2BC) {
+        out[0] = '\'';
+        return 1;
+    }
+    if (cp == 0x201C || cp == 0x201D) {
+        out[0] = '"';
+        return 1;
+    }
+    if (!is_caseless_symbol(cp))
+        return 0;
+    out[0] = (char)(0xF0 | cp >> 18);
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Reads the code point of \x{h...} or \xhh (d->i just past the x); -1 if
+ * malformed. */
+static long read_hex_escape(deriv *d)
+{
+    long v = 0;
+    if (at(d, 0) == '{') {
+        size_t j = d->i + 1, k = 0;
+        for (; j < d->n && isxdigit(d->p[j]) && k < 8; j++, k++)
+            v = v * 16 + (isdigit(d->p[j]) ? d->p[j] - '0' : ascii_lower(d->p[j]) - 'a' + 10);
+        if (!k || j >= d->n || d->p[j] != '}')
+            return -1;
+        d->i = j + 1;
+        return v;
+    }
+    for (int k = 0; k < 2 && d->i < d->n && isxdigit(d->p[d->i]); k++, d->i++)
+        v = v * 16 + (isdigit(d->p[d->i]) ? d->p[d->i] - '0' : ascii_lower(d->p[d->i]) - 'a' + 10);
+    return v;
+}
+
+/* An item that is one of a few strings of the folded text. */
+static void set_item(deriv *d, item *it, const strset *from)
+{
+    it->kind = ITEM_GROUP;
+    it->ex = (strset){NULL, 0, 1};
+    for (size_t k = 0; k < from->n && !d->oom; k++)
+        if (strset_add(&it->ex, from->s[k], strlen(from->s[k])) != 0)
+            d->oom = 1;
+}
+
+/* An emoji: the one string of its bytes. */
+static void symbol_item(deriv *d, item *it, uint32_t cp)
+{
+    char f[4];
+    size_t flen = folded_char(cp, f);
+    strset one = {NULL, 0, 1};
+    if (strset_add(&one, f, flen) != 0)
+        d->oom = 1;
+    set_item(d, it, &one);
+    strset_free(&one);
+}
+
+/* A class of a few characters that the folded text holds as such: [Yy],
+ * ['"], [\x{1F644}\x{1F612}]. d->i is at '['. Returns 0 (d->i as it was)
+ * for any other class: negated, a range, an escape such as \w, white
+ * space, a letter with case beyond ASCII. */
+static int parse_small_class(deriv *d, item *it)
+{
+    size_t start = d->i;
+    strset set = {NULL, 0, 1};
+    int ok = 0;
+    d->i++;
+    if (at(d, 0) != '^') {
+        for (int first = 1; d->i < d->n && set.n <= 16; first = 0) {
+            int c = d->p[d->i];
+            long cp;
+            if (c == ']' && !first) {
+                d->i++;
+                ok = set.n > 0;
+                break;
+            }
+            if (c == '\\') {
+                int e = at(d, 1);
+                d->i += 2;
+                if (e == 'x')
+                    cp = read_hex_escape(d);
+                else if (e > 0x20 && e < 0x7F && !isalnum(e))
+                    cp = e;
+                else
+                    break;
+            } else if (c == '[') {
+                break; /* [:alpha:] and its kin */
+            } else if (c < 0x80) {
+                cp = c;
+                d->i++;
+            } else {
+                uint32_t u;
+                size_t k = kl_utf8_decode(d->p + d->i, d->n - d->i, &u);
+                if (!k)
+                    break;
+                cp = (long)u;
+                d->i += k;
+            }
+            char f[4];
+            size_t flen = cp >= 0 && cp <= 0x10FFFF ? folded_char((uint32_t)cp, f) : 0;
+            if (!flen || (at(d, 0) == '-' && at(d, 1) != ']'))
+                break; /* not a character the scan knows, or a range */
+            if (strset_add(&set, f, flen) != 0) {
+                d->oom = 1;
+                break;
+            }
+        }
+    }
+    if (ok && set.n <= 16)
+        set_item(d, it, &set);
+    else
+        d->i = start;
+    strset_free(&set);
+    return ok && set.n <= 16;
 }
 
 /* A class [...]: where it ends, nothing more. */
@@ -597,14 +752,20 @@ static void parse_escape(deriv *d, item *it)
         else if (d->i < d->n)
             d->i++;
         return;
-    case 'x':
-        if (at(d, 0) == '{') {
-            skip_past(d, '}');
-        } else {
-            for (int k = 0; k < 2 && at(d, 0) >= 0 && isxdigit(at(d, 0)); k++)
-                d->i++;
+    case 'x': {
+        long cp = read_hex_escape(d);
+        char f[4];
+        size_t flen = cp >= 0 && cp <= 0x10FFFF ? folded_char((uint32_t)cp, f) : 0;
+        if (cp < 0)
+            d->bail = 1;
+        else if (flen == 1 && cp < 0x80) {
+            it->kind = ITEM_LIT;
+            it->c = f[0];
+        } else if (flen && is_caseless_symbol((uint32_t)cp)) {
+            symbol_item(d, it, (uint32_t)cp);
         }
         return;
+    }
     case 'o':
         if (at(d, 0) == '{')
             skip_past(d, '}');
@@ -689,6 +850,18 @@ static void parse_group_body(deriv *d, item *it, int keep)
     }
 }
 
+/* A lookaround's body: a positive one keeps the clauses it requires. */
+static void parse_lookaround(deriv *d, item *it, int positive)
+{
+    parse_group_body(d, it, positive);
+    if (it->kind == ITEM_GROUP) {
+        strset_free(&it->ex);
+        it->kind = ITEM_ASSERT;
+    } else {
+        it->kind = ITEM_ZERO;
+    }
+}
+
 static int is_one_of(const char *name, size_t n, const char *const *list, size_t count)
 {
     for (size_t i = 0; i < count; i++)
@@ -722,10 +895,11 @@ static void parse_star_group(deriv *d, item *it)
         d->i++;
         if (is_one_of(name, len, groups, sizeof groups / sizeof groups[0]))
             parse_group_body(d, it, 1);
-        else if (is_one_of(name, len, looks, sizeof looks / sizeof looks[0])) {
-            parse_group_body(d, it, 0);
-            it->kind = ITEM_ZERO;
-        } else
+        else if (is_one_of(name, len, looks, sizeof looks / sizeof looks[0]))
+            parse_lookaround(d, it,
+                             name[0] == 'p' || (len > 3 && memcmp(name, "nap", 3) == 0) ||
+                                 (len > 19 && memcmp(name, "non_atomic_positive", 19) == 0));
+        else
             d->bail = 1;
         return;
     }
@@ -866,7 +1040,7 @@ static void parse_conditional(deriv *d, item *it)
         item cond;
         memset(&cond, 0, sizeof cond);
         parse_group(d, &cond); /* an assertion */
-        if (cond.kind == ITEM_GROUP) {
+        if (cond.kind == ITEM_GROUP || cond.kind == ITEM_ASSERT) {
             conj_free(&cond.g);
             strset_free(&cond.ex);
         }
@@ -914,14 +1088,12 @@ static void parse_group(deriv *d, item *it)
     case '!':
     case '*':
         d->i += 2;
-        parse_group_body(d, it, 0);
-        it->kind = ITEM_ZERO;
+        parse_lookaround(d, it, c != '!');
         return;
     case '<':
         if (c2 == '=' || c2 == '!' || c2 == '*') {
             d->i += 3;
-            parse_group_body(d, it, 0);
-            it->kind = ITEM_ZERO;
+            parse_lookaround(d, it, c2 != '!');
         } else {
             d->i += 2;
             parse_named_group(d, it, '>');
@@ -1077,7 +1249,8 @@ static void next_item(deriv *d, item *it)
     case '\\': parse_escape(d, it); return;
     case '[':
         it->kind = ITEM_OTHER;
-        skip_class(d);
+        if (!parse_small_class(d, it))
+            skip_class(d);
         return;
     case '(': parse_group(d, it); return;
     case '*':
@@ -1092,6 +1265,13 @@ static void next_item(deriv *d, item *it)
     }
     if (c >= 0x80) {
         it->kind = ITEM_OTHER;
+        uint32_t cp;
+        size_t k = kl_utf8_decode(d->p + d->i, d->n - d->i, &cp);
+        if (k && is_caseless_symbol(cp)) {
+            d->i += k;
+            symbol_item(d, it, cp);
+            return;
+        }
         skip_utf8(d);
         return;
     }
@@ -1285,7 +1465,7 @@ static void parse_seq(deriv *d, conj *out, strset *ex)
         item it;
         next_item(d, &it);
         if (d->bail) {
-            if (it.kind == ITEM_GROUP) {
+            if (it.kind == ITEM_GROUP || it.kind == ITEM_ASSERT) {
                 conj_free(&it.g);
                 strset_free(&it.ex);
             }
@@ -1297,7 +1477,7 @@ static void parse_seq(deriv *d, conj *out, strset *ex)
             parse_quantifier(d, &min, &max);
         }
         if (d->bail) {
-            if (it.kind == ITEM_GROUP) {
+            if (it.kind == ITEM_GROUP || it.kind == ITEM_ASSERT) {
                 conj_free(&it.g);
                 strset_free(&it.ex);
             }
@@ -1313,6 +1493,12 @@ static void parse_seq(deriv *d, conj *out, strset *ex)
                 strset b = {v, 1, 1};
                 run_extend(d, out, &run, &b, &exact);
             }
+            break;
+        case ITEM_ASSERT:
+            if (min >= 1)
+                conj_merge(d, out, &it.g);
+            else
+                conj_free(&it.g);
             break;
         case ITEM_SPACE:
             /* any run of white space folds to one space, or none */
