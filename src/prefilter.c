@@ -421,7 +421,8 @@ typedef enum item_kind {
     ITEM_OTHER, /* anything else: a class, an escape, a condition... */
     ITEM_GROUP, /* a group whose required clauses are in g */
     ITEM_ASSERT /* a positive lookaround: no character, but the sentence
-                 * (the subject, so lookbehinds too) holds what g requires */
+                 * (the subject, so lookbehinds too) holds what g requires;
+                 * kept outside groups only (parse_seq) */
 } item_kind;
 
 typedef struct item {
@@ -1495,7 +1496,11 @@ static void parse_seq(deriv *d, conj *out, strset *ex)
             }
             break;
         case ITEM_ASSERT:
-            if (min >= 1)
+            /* only outside groups: inside one, the branches are joined by
+             * their best clauses, and a lookahead's words often overlap
+             * the words after the group ("will(?=\s+stop)|must" would
+             * join as "stop"|"must" in front of "stop") */
+            if (min >= 1 && d->depth == 0)
                 conj_merge(d, out, &it.g);
             else
                 conj_free(&it.g);

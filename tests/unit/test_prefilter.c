@@ -316,6 +316,8 @@ static void test_derive_table(void **state)
         {"\\x{10400}", ""},
         /* what contributes nothing */
         {"(?=never)?abc", "\"abc\""},
+        {"(?:(?=never)abc)", "\"abc\""},
+        {"(?:must|will(?=\\s+stop))\\s+stop", "(\"must stop\"|\"will stop\")"},
         {"(?!(?=never))abc", "\"abc\""},
         {"(*nla:never)abc", "\"abc\""},
         {"(*negative_lookahead:never)abc", "\"abc\""},
