@@ -2446,65 +2446,102 @@ static size_t fold_char(const unsigned char *t, size_t n, unsigned char *as)
     return 0;
 }
 
-/* One pass of the automaton: a literal sets its bit in hit; a literal of a
- * rule's anchor clause (its rarest) queues the rule, which is checked at
- * the end against the bits. A common word ("you") thus costs one bit, not
- * one write per rule that mentions it. mark (a byte per rule) is all 0
- * before and after: in between, 1 for a rule listed, 2 for one queued. */
-size_t kl_prefilter_list(const struct kl_prefilter *pf, const char *text, size_t len,
-                         unsigned char *mark, uint32_t *list)
-{
-    size_t nrules = pf->nrules, n = pf->nalways;
-    memcpy(list, pf->always, n * sizeof *list);
-    if (!pf->trans)
-        return n;
-    uint64_t hit[HIT_BITS / 64];
-    memset(hit, 0, pf->hit_words * sizeof hit[0]);
+/* One pass of the automaton over a text: a literal sets its bit in hit; a
+ * literal of a rule's anchor clause (its rarest) queues the rule, which is
+ * checked at the end against the bits. A common word ("you") thus costs
+ * one bit, not one write per rule that mentions it. mark (a byte per rule)
+ * is all 0 before and after: in between, 1 for a rule listed, 2 for one
+ * queued. */
+typedef struct pass {
+    const unsigned char *t;
+    size_t len, i;
+    uint32_t s;
+    unsigned char *mark;
+    uint32_t *list;
+    size_t n;
+    int all; /* KELVIN SIGN or LONG S: every rule */
+    size_t nq, nseen;
+    int overflow;
     uint32_t queue[QUEUE_MAX], seen[SEEN_BATCH];
     size_t seen_at[SEEN_BATCH];
-    size_t nq = 0, nseen = 0;
-    int overflow = 0;
-    const unsigned char *t = (const unsigned char *)text;
-    const unsigned char *cls = pf->cls;
-    const uint32_t *trans = pf->trans;
-    const uint32_t out_first = pf->out_first;
-    uint32_t s = 0;
-    for (size_t i = 0; i < len; i++) {
-        uint32_t c = cls[t[i]];
-        if (t[i] >= 0xC2 && t[i] <= 0xE3) {
-            unsigned char as;
-            size_t k = fold_char(t + i, len - i, &as);
-            if (k) {
-                c = cls[as];
-                i += k - 1;
-            }
-        }
-        s = trans[s + c];
-        seen[nseen] = s;
-        seen_at[nseen] = i;
-        nseen += s >= out_first;
-        if (nseen == SEEN_BATCH) {
-            if (!take_outputs(pf, seen, seen_at, nseen, t, len, hit, mark, list, &n, queue, &nq,
-                              &overflow))
-                goto all;
-            nseen = 0;
+    uint64_t hit[HIT_BITS / 64];
+} pass;
+
+static void pass_init(const struct kl_prefilter *pf, pass *p, const char *text, size_t len,
+                      unsigned char *mark, uint32_t *list)
+{
+    p->t = (const unsigned char *)text;
+    p->len = pf->trans ? len : 0;
+    p->i = 0;
+    p->s = 0;
+    p->mark = mark;
+    p->list = list;
+    p->n = pf->nalways;
+    memcpy(list, pf->always, p->n * sizeof *list);
+    p->all = 0;
+    p->nq = p->nseen = 0;
+    p->overflow = 0;
+    memset(p->hit, 0, pf->hit_words * sizeof p->hit[0]);
+}
+
+/* Reads the next character of p's text. */
+static inline void pass_step(const struct kl_prefilter *pf, pass *p)
+{
+    size_t i = p->i;
+    const unsigned char *t = p->t;
+    uint32_t c = pf->cls[t[i]];
+    if (t[i] >= 0xC2 && t[i] <= 0xE3) {
+        unsigned char as;
+        size_t k = fold_char(t + i, p->len - i, &as);
+        if (k) {
+            c = pf->cls[as];
+            i += k - 1;
         }
     }
-    if (!take_outputs(pf, seen, seen_at, nseen, t, len, hit, mark, list, &n, queue, &nq,
-                      &overflow))
-        goto all;
-    if (!overflow) {
-        for (size_t q = 0; q < nq; q++) {
-            uint32_t r = queue[q];
+    uint32_t s = pf->trans[p->s + c];
+    p->s = s;
+    p->seen[p->nseen] = s;
+    p->seen_at[p->nseen] = i;
+    p->nseen += s >= pf->out_first;
+    p->i = i + 1;
+    if (p->nseen == SEEN_BATCH) {
+        if (!take_outputs(pf, p->seen, p->seen_at, p->nseen, t, p->len, p->hit, p->mark, p->list,
+                          &p->n, p->queue, &p->nq, &p->overflow)) {
+            p->all = 1;
+            p->i = p->len; /* nothing more to learn */
+        }
+        p->nseen = 0;
+    }
+}
+
+/* The outputs still pending, the queued rules, and the list in rule order.
+ * Returns its length. */
+static size_t pass_finish(const struct kl_prefilter *pf, pass *p)
+{
+    size_t nrules = pf->nrules, n = p->n;
+    uint32_t *list = p->list;
+    unsigned char *mark = p->mark;
+    if (!pf->trans)
+        return n;
+    if (p->all || !take_outputs(pf, p->seen, p->seen_at, p->nseen, p->t, p->len, p->hit, mark, list,
+                                &n, p->queue, &p->nq, &p->overflow)) {
+        memset(mark, 0, nrules);
+        for (size_t r = 0; r < nrules; r++)
+            list[r] = (uint32_t)r;
+        return nrules;
+    }
+    if (!p->overflow) {
+        for (size_t q = 0; q < p->nq; q++) {
+            uint32_t r = p->queue[q];
             mark[r] = 0;
-            if (rule_met(pf, r, hit))
+            if (rule_met(pf, r, p->hit))
                 list[n++] = r;
         }
     } else {
         for (size_t r = 0; r < nrules; r++) {
             if (mark[r] == 2) {
                 mark[r] = 0;
-                if (rule_met(pf, r, hit))
+                if (rule_met(pf, r, p->hit))
                     list[n++] = (uint32_t)r;
             }
         }
@@ -2520,11 +2557,67 @@ size_t kl_prefilter_list(const struct kl_prefilter *pf, const char *text, size_t
         list[j] = r;
     }
     return n;
-all:
-    memset(mark, 0, nrules);
-    for (size_t r = 0; r < nrules; r++)
-        list[r] = (uint32_t)r;
-    return nrules;
+}
+
+size_t kl_prefilter_list(const struct kl_prefilter *pf, const char *text, size_t len,
+                         unsigned char *mark, uint32_t *list)
+{
+    pass p;
+    pass_init(pf, &p, text, len, mark, list);
+    while (p.i < p.len)
+        pass_step(pf, &p);
+    return pass_finish(pf, &p);
+}
+
+void kl_prefilter_batch(const struct kl_prefilter *pf, const kl_prefilter_text *texts, size_t n)
+{
+    /* the automaton's loads miss the cache often, and each waits for the
+     * last: two passes in step keep two of them in flight. Each takes the
+     * next text when it is done with one, so they stay in step until the
+     * last text */
+    pass p[2];
+    size_t at[2], next = 0;
+    for (int k = 0; k < 2; k++) {
+        at[k] = next;
+        if (next < n) {
+            pass_init(pf, &p[k], texts[next].text, texts[next].len, texts[next].mark,
+                      texts[next].list);
+            next++;
+        } else {
+            p[k].i = p[k].len = 0;
+        }
+    }
+    for (;;) {
+        while (p[0].i < p[0].len && p[1].i < p[1].len) {
+            pass_step(pf, &p[0]);
+            pass_step(pf, &p[1]);
+        }
+        int moved = 0;
+        for (int k = 0; k < 2; k++) {
+            if (p[k].i < p[k].len || at[k] >= n)
+                continue;
+            texts[at[k]].n[0] = pass_finish(pf, &p[k]);
+            at[k] = next;
+            if (next < n) {
+                pass_init(pf, &p[k], texts[next].text, texts[next].len, texts[next].mark,
+                          texts[next].list);
+                next++;
+                moved = 1;
+            }
+        }
+        if (moved)
+            continue;
+        /* one pass left, or none */
+        for (int k = 0; k < 2; k++) {
+            if (at[k] >= n)
+                continue;
+            while (p[k].i < p[k].len)
+                pass_step(pf, &p[k]);
+            texts[at[k]].n[0] = pass_finish(pf, &p[k]);
+            at[k] = n;
+        }
+        break;
+    }
 }
 
 void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, size_t len,

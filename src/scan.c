@@ -21,6 +21,10 @@
 
 #include "kl_internal.h"
 
+/* Sentences are found this many at a time, then the prefilter reads them
+ * (kl_prefilter_batch), then the rules run on them in order. */
+#define SCAN_BATCH 16
+
 /* How far a window reaches back over a forced sentence cut, so a match of
  * up to this many bytes that straddles the cut is still seen whole. */
 #define SENTENCE_OVERLAP 1024u
@@ -30,9 +34,9 @@ struct kl_scanner {
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     pcre2_jit_stack *jit_stack;
-    unsigned char *mark;    /* kl_prefilter_list's scratch */
-    uint32_t *cand;         /* the candidate rules of a sentence */
-    unsigned char *limited; /* rules that hit a PCRE2 limit in this scan */ /* rules that hit a PCRE2 limit in this scan */
+    unsigned char *mark[SCAN_BATCH]; /* kl_prefilter_batch's scratch */
+    uint32_t *cand[SCAN_BATCH];      /* the candidate rules of a batch of sentences */
+    unsigned char *limited;          /* rules that hit a PCRE2 limit in this scan */
     kl_finding *found;
     size_t nfound, capfound;
 };
@@ -55,10 +59,15 @@ kl_scanner *kl_scanner_new(const kl_rules *rules)
     sc->md = pcre2_match_data_create(pairs, NULL);
     sc->mctx = pcre2_match_context_create(NULL);
     sc->jit_stack = pcre2_jit_stack_create(KL_JIT_STACK_MIN, KL_JIT_STACK_MAX, NULL);
-    sc->mark = calloc(1, rules->count ? rules->count : 1);
-    sc->cand = malloc((rules->count ? rules->count : 1) * sizeof *sc->cand);
-    sc->limited = malloc(rules->count ? rules->count : 1);
-    if (!sc->md || !sc->mctx || !sc->jit_stack || !sc->mark || !sc->cand || !sc->limited) {
+    size_t n = rules->count ? rules->count : 1;
+    int ok = 1;
+    for (int k = 0; k < SCAN_BATCH; k++) {
+        sc->mark[k] = calloc(1, n);
+        sc->cand[k] = malloc(n * sizeof *sc->cand[k]);
+        ok &= sc->mark[k] && sc->cand[k];
+    }
+    sc->limited = malloc(n);
+    if (!sc->md || !sc->mctx || !sc->jit_stack || !ok || !sc->limited) {
         kl_scanner_free(sc);
         return NULL;
     }
@@ -76,8 +85,10 @@ void kl_scanner_free(kl_scanner *sc)
     pcre2_match_data_free(sc->md);
     pcre2_match_context_free(sc->mctx);
     pcre2_jit_stack_free(sc->jit_stack);
-    free(sc->mark);
-    free(sc->cand);
+    for (int k = 0; k < SCAN_BATCH; k++) {
+        free(sc->mark[k]);
+        free(sc->cand[k]);
+    }
     free(sc->limited);
     free(sc->found);
     free(sc);
@@ -137,9 +148,13 @@ static int is_abbreviation(const unsigned char *s, size_t start, size_t dot)
 
 /* The bytes next_sentence stops at: a hard boundary, a line break, a
  * sentence mark, and the first byte of an ellipsis. */
-static const unsigned char ends_here[256] = {
-    [(unsigned char)KL_BOUNDARY] = 1, ['\n'] = 1, ['\r'] = 1, ['.'] = 1, ['!'] = 1, ['?'] = 1,
-    [0xE2] = 1};
+static const unsigned char ends_here[256] = {[(unsigned char)KL_BOUNDARY] = 1,
+                                             ['\n'] = 1,
+                                             ['\r'] = 1,
+                                             ['.'] = 1,
+                                             ['!'] = 1,
+                                             ['?'] = 1,
+                                             [0xE2] = 1};
 
 /* Finds the next sentence at or after *pos. Returns 0 at the end. *forced
  * is set when the sentence was cut at KL_MAX_SENTENCE rather than ended. */
@@ -366,23 +381,31 @@ static void trim_markup(const kl_doc *doc, size_t ss, const unsigned char *subj,
         *a = s;
 }
 
-/* Scans one sentence. Around a forced cut the windows overlap: findings
- * that end before keep_from were reported by the previous window, and
- * findings that reach this window's forced end and start at or after
- * next_start are left to the next window, which sees them whole. */
-static kl_status scan_sentence(scan_ctx *c, size_t ss, size_t se, size_t keep_from, int forced,
-                               size_t next_start)
+/* A sentence [ss, se) and where the scan goes on after it. Around a forced
+ * cut the windows overlap: findings that end before keep_from were reported
+ * by the previous window, and findings that reach this window's forced end
+ * and start at or after next_start are left to the next window, which sees
+ * them whole. */
+typedef struct sentence {
+    size_t ss, se, keep_from, next_start;
+    int forced;
+    size_t ncand; /* its candidate rules, in kl_scanner.cand[k] */
+} sentence;
+
+/* Scans one sentence with its candidate rules. */
+static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *cand)
 {
     kl_scanner *sc = c->sc;
     const kl_rules *rules = sc->rules;
     const unsigned char *text = (const unsigned char *)c->doc->text;
+    size_t ss = sn->ss, se = sn->se, keep_from = sn->keep_from, next_start = sn->next_start;
+    int forced = sn->forced;
     const unsigned char *subj = text + ss;
     size_t slen = se - ss;
 
-    size_t ncand = kl_prefilter_list(rules->prefilter, (const char *)subj, slen, sc->mark, sc->cand);
     sc->nfound = 0;
-    for (size_t ci = 0; ci < ncand; ci++) {
-        size_t ri = sc->cand[ci];
+    for (size_t ci = 0; ci < sn->ncand; ci++) {
+        size_t ri = cand[ci];
         if (sc->limited[ri])
             continue;
         const kl_rule *r = rules->rules[ri];
@@ -573,24 +596,40 @@ static kl_status scan_window(kl_scanner *sc, const kl_scan_options *opt, window 
     check_directives(&c);
     c.cursor = *w->cursor;
     const unsigned char *text = (const unsigned char *)doc.text;
-    size_t len = w->len, pos = doc.start, ss, se, keep_from = 0;
-    int forced;
-    while (!c.stop && next_sentence(text, len, &pos, &ss, &se, &forced)) {
-        size_t back = pos;
-        if (forced) {
-            /* the next window starts SENTENCE_OVERLAP bytes back, at a space */
-            back = se - ss > SENTENCE_OVERLAP ? se - SENTENCE_OVERLAP : ss + 1;
-            while (back < se && !is_space(text[back]))
-                back++;
+    const struct kl_prefilter *pf = sc->rules->prefilter;
+    size_t len = w->len, pos = doc.start, keep_from = 0;
+    sentence sn[SCAN_BATCH];
+    kl_prefilter_text pt[SCAN_BATCH];
+    while (!c.stop && st == KL_OK) {
+        int n = 0;
+        while (n < SCAN_BATCH &&
+               next_sentence(text, len, &pos, &sn[n].ss, &sn[n].se, &sn[n].forced)) {
+            sentence *x = &sn[n++];
+            x->keep_from = keep_from;
+            x->next_start = pos;
+            if (x->forced) {
+                /* the next window starts SENTENCE_OVERLAP bytes back, at a space */
+                size_t back =
+                    x->se - x->ss > SENTENCE_OVERLAP ? x->se - SENTENCE_OVERLAP : x->ss + 1;
+                while (back < x->se && !is_space(text[back]))
+                    back++;
+                x->next_start = pos = back;
+            }
+            keep_from = x->forced ? x->se : 0;
         }
-        st = scan_sentence(&c, ss, se, keep_from, forced, back);
-        if (st != KL_OK) {
-            kl_diag_set(diag, st, opt->path, 0, 0, NULL, "out of memory");
+        if (!n)
             break;
+        for (int k = 0; k < n; k++)
+            pt[k] = (kl_prefilter_text){doc.text + sn[k].ss, sn[k].se - sn[k].ss, sc->mark[k],
+                                        sc->cand[k], &sn[k].ncand};
+        kl_prefilter_batch(pf, pt, (size_t)n);
+        for (int k = 0; k < n && !c.stop; k++) {
+            st = scan_sentence(&c, &sn[k], sc->cand[k]);
+            if (st != KL_OK) {
+                kl_diag_set(diag, st, opt->path, 0, 0, NULL, "out of memory");
+                break;
+            }
         }
-        keep_from = forced ? se : 0;
-        if (forced)
-            pos = back;
     }
     size_t to = w->drop_from < w->len ? w->drop_from : w->len;
     kl_cursor_advance(&c.cursor, w->input, w->len, to);

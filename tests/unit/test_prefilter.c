@@ -1108,6 +1108,53 @@ static kl_rules *defaults_with(const char *env)
     return set;
 }
 
+/* kl_prefilter_batch, two texts in step, lists for each text what
+ * kl_prefilter_list does for it alone, in batches of every size. */
+static void check_batches(const kl_rules *set, const text_list *texts)
+{
+    enum { MAXB = 20 };
+    size_t nr = set->count ? set->count : 1;
+    unsigned char *mark[MAXB], *one_mark = calloc(1, nr);
+    uint32_t *list[MAXB], *one = malloc(nr * sizeof *one);
+    size_t n[MAXB];
+    kl_prefilter_text pt[MAXB];
+    assert_non_null(one_mark);
+    assert_non_null(one);
+    for (int k = 0; k < MAXB; k++) {
+        mark[k] = calloc(1, nr);
+        list[k] = malloc(nr * sizeof *list[k]);
+        assert_non_null(mark[k]);
+        assert_non_null(list[k]);
+    }
+    size_t batches = 0;
+    for (size_t t = 0; t < texts->n;) {
+        size_t b = rnd(MAXB + 1); /* 0 too */
+        if (b > texts->n - t)
+            b = texts->n - t;
+        for (size_t k = 0; k < b; k++)
+            pt[k] = (kl_prefilter_text){texts->items[t + k], strlen(texts->items[t + k]), mark[k],
+                                        list[k], &n[k]};
+        kl_prefilter_batch(set->prefilter, pt, b);
+        for (size_t k = 0; k < b; k++) {
+            size_t m = kl_prefilter_list(set->prefilter, pt[k].text, pt[k].len, one_mark, one);
+            if (m != n[k] || memcmp(one, list[k], m * sizeof *one) != 0)
+                fail_msg("batch of %zu, text %zu (\"%s\"): %zu candidates, alone %zu", b, k,
+                         pt[k].text, n[k], m);
+            for (size_t r = 0; r < set->count; r++)
+                assert_int_equal(mark[k][r], 0); /* left clean */
+        }
+        t += b;
+        batches++;
+    }
+    print_message("batches: %zu texts in %zu batches, as alone\n", texts->n, batches);
+    for (int k = 0; k < MAXB; k++) {
+        free(mark[k]);
+        free(list[k]);
+    }
+    free(one_mark);
+    free(one);
+}
+
 static void test_builtin_rules_sound(void **state)
 {
     (void)state;
@@ -1144,6 +1191,13 @@ static void test_builtin_rules_sound(void **state)
         texts_add(&texts, b.data, b.len);
         kl_buf_free(&b);
     }
+
+    /* the KELVIN SIGN and LONG S make every rule a candidate */
+    static const char *const everyone[] = {"\xE2\x84\xAA you never listen",
+                                           "you never li\xC5\xBFten"};
+    for (size_t i = 0; i < 2; i++)
+        texts_add(&texts, everyone[i], strlen(everyone[i]));
+    check_batches(set, &texts);
 
     pcre2_match_data *md = pcre2_match_data_create(32, NULL);
     pcre2_match_context *big = pcre2_match_context_create(NULL);

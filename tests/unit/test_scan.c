@@ -299,8 +299,9 @@ static void ref_position(const unsigned char *s, size_t len, size_t target, unsi
 static void test_cursor_in_steps(void **state)
 {
     (void)state;
-    static const char *const pieces[] = {"a", "bc ", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
-                                         "\n", "\r", "\r\n", "\n\n", "\xFF", "\xC3", "\t"};
+    static const char *const pieces[] = {
+        "a",    "bc ",  "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\n", "\r", "\r\n", "\n\n",
+        "\xFF", "\xC3", "\t"};
     unsigned seed = 12345;
     for (int round = 0; round < 2000; round++) {
         unsigned char text[600];
