@@ -21,12 +21,16 @@
  *    keeps the phrases every match must contain. A run of literal
  *    characters is a phrase; \s, \s+ and a space add one space; ' and "
  *    are characters; assertions (\b, lookarounds, (?(DEFINE)...)) do not
- *    cut it; a group that can match only a few strings, and an optional
- *    character, multiply it ("you (?:did|do) it" is "you did it" or "you do
- *    it", at most RUN_MAX strings); \b at its edges is kept. It is
- *    conservative: whatever it does not understand (classes, \w,
- *    backreferences, lookaround contents, conditional groups, repetition,
- *    a branch without a literal) contributes nothing, and constructs it
+ *    cut it; a group that can match only a few strings, a class of a few
+ *    characters ([Nn], ['"], emoji) and an optional character multiply it
+ *    ("you (?:did|do) it" is "you did it" or "you do it", at most RUN_MAX
+ *    strings); \b at its edges is kept. A positive lookaround outside any
+ *    group adds the clauses its body requires (the sentence is the
+ *    subject, so it holds them). An emoji (U+1F000 to U+1FAFF, which no
+ *    case folding touches) is its UTF-8 bytes. It is conservative:
+ *    whatever it does not understand (other classes, \w, backreferences,
+ *    negative lookarounds, conditional groups, repetition, a branch
+ *    without a literal) contributes nothing, and constructs it
  *    cannot read with certainty ((?C callouts, (*ACCEPT), a "{" that is
  *    not {n}, {n,} or {n,m}, \10 and up) give the rule no derived clause
  *    at all. It follows (?x) (white space and # comments), \Q...\E, named
@@ -54,8 +58,11 @@
  * hit on an anchor literal queues the rule, and at the end of the sentence
  * only queued rules have their clauses checked against the bitmap. A word
  * such as "you", in the clauses of a hundred rules, thus costs one bit, not
- * a hundred writes. The scan allocates nothing and writes only to cand, so
- * one prefilter serves many scanner threads.
+ * a hundred writes. The scan allocates nothing and writes only to the
+ * caller's mark and list, so one prefilter serves many scanner threads.
+ * The table is megabytes and each load waits for the one before, so
+ * kl_prefilter_batch runs two sentences' passes in step: two loads are in
+ * flight at once.
  *
  * kindlint-precompile writes the automaton of the default packs as C
  * (kl_prefilter_write_c); kl_prefilter_from_image serves it as it is.

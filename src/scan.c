@@ -4,8 +4,9 @@
  * The scanner walks the match buffer of a document (document.c) one
  * sentence at a time. A sentence ends after a run of . ! ? or an ellipsis
  * that is followed by a space, at a blank line, at a hard boundary byte, or
- * after KL_MAX_SENTENCE bytes. For each sentence the prefilter (prefilter.c)
- * says which rules can match; each of those runs on the sentence alone, so
+ * after KL_MAX_SENTENCE bytes. Sentences are found SCAN_BATCH at a time;
+ * the prefilter (prefilter.c) says for each which rules can match; each of
+ * those runs on the sentence alone, so
  * ^ and $ in a pattern are the sentence's edges and no match crosses a
  * sentence. A rule's unless-patterns are tried on the same sentence and drop
  * all of its matches there. Findings of one sentence are sorted by offset,
