@@ -2491,34 +2491,83 @@ static void pass_init(const struct kl_prefilter *pf, pass *p, const char *text, 
     memset(p->hit, 0, pf->hit_words * sizeof p->hit[0]);
 }
 
+/* Handles p's batch of output states when it is full. */
+static void pass_flush(const struct kl_prefilter *pf, pass *p)
+{
+    if (p->nseen < SEEN_BATCH)
+        return;
+    if (!take_outputs(pf, p->seen, p->seen_at, p->nseen, p->t, p->len, p->hit, p->mark, p->list,
+                      &p->n, p->queue, &p->nq, &p->overflow)) {
+        p->all = 1;
+        p->i = p->len; /* nothing more to learn */
+    }
+    p->nseen = 0;
+}
+
+/* The class of the character at t[*i], a lead byte that fold_char may
+ * read as an ASCII one (*i then moves to its last byte). */
+static inline uint32_t fold_class(const struct kl_prefilter *pf, const unsigned char *t, size_t len,
+                                  size_t *i, uint32_t c)
+{
+    unsigned char as;
+    size_t k = fold_char(t + *i, len - *i, &as);
+    if (!k)
+        return c;
+    *i += k - 1;
+    return pf->cls[as];
+}
+
 /* Reads the next character of p's text. */
 static inline void pass_step(const struct kl_prefilter *pf, pass *p)
 {
     size_t i = p->i;
     const unsigned char *t = p->t;
     uint32_t c = pf->cls[t[i]];
-    if (t[i] >= 0xC2 && t[i] <= 0xE3) {
-        unsigned char as;
-        size_t k = fold_char(t + i, p->len - i, &as);
-        if (k) {
-            c = pf->cls[as];
-            i += k - 1;
-        }
-    }
+    if (t[i] >= 0xC2 && t[i] <= 0xE3)
+        c = fold_class(pf, t, p->len, &i, c);
     uint32_t s = pf->trans[p->s + c];
     p->s = s;
     p->seen[p->nseen] = s;
     p->seen_at[p->nseen] = i;
     p->nseen += s >= pf->out_first;
     p->i = i + 1;
-    if (p->nseen == SEEN_BATCH) {
-        if (!take_outputs(pf, p->seen, p->seen_at, p->nseen, t, p->len, p->hit, p->mark, p->list,
-                          &p->n, p->queue, &p->nq, &p->overflow)) {
-            p->all = 1;
-            p->i = p->len; /* nothing more to learn */
+    pass_flush(pf, p);
+}
+
+/* Runs a and b in step until one of them has read its text. The states
+ * live in locals: through the structs, each step would wait for the last
+ * store of its state as well as for the table. */
+static void pass_run2(const struct kl_prefilter *pf, pass *a, pass *b)
+{
+    const uint32_t *trans = pf->trans, of = pf->out_first;
+    const unsigned char *cls = pf->cls, *ta = a->t, *tb = b->t;
+    size_t ia = a->i, ib = b->i, la = a->len, lb = b->len, na = a->nseen, nb = b->nseen;
+    uint32_t sa = a->s, sb = b->s;
+    while (ia < la && ib < lb) {
+        uint32_t ca = cls[ta[ia]], cb = cls[tb[ib]];
+        if (ta[ia] >= 0xC2 && ta[ia] <= 0xE3)
+            ca = fold_class(pf, ta, la, &ia, ca);
+        if (tb[ib] >= 0xC2 && tb[ib] <= 0xE3)
+            cb = fold_class(pf, tb, lb, &ib, cb);
+        sa = trans[sa + ca];
+        sb = trans[sb + cb];
+        a->seen[na] = sa;
+        a->seen_at[na] = ia++;
+        na += sa >= of;
+        b->seen[nb] = sb;
+        b->seen_at[nb] = ib++;
+        nb += sb >= of;
+        if (na == SEEN_BATCH || nb == SEEN_BATCH) {
+            a->i = ia, a->s = sa, a->nseen = na;
+            b->i = ib, b->s = sb, b->nseen = nb;
+            pass_flush(pf, a);
+            pass_flush(pf, b);
+            ia = a->i, na = a->nseen;
+            ib = b->i, nb = b->nseen;
         }
-        p->nseen = 0;
     }
+    a->i = ia, a->s = sa, a->nseen = na;
+    b->i = ib, b->s = sb, b->nseen = nb;
 }
 
 /* The outputs still pending, the queued rules, and the list in rule order.
@@ -2595,10 +2644,7 @@ void kl_prefilter_batch(const struct kl_prefilter *pf, const kl_prefilter_text *
         }
     }
     for (;;) {
-        while (p[0].i < p[0].len && p[1].i < p[1].len) {
-            pass_step(pf, &p[0]);
-            pass_step(pf, &p[1]);
-        }
+        pass_run2(pf, &p[0], &p[1]);
         int moved = 0;
         for (int k = 0; k < 2; k++) {
             if (p[k].i < p[k].len || at[k] >= n)
