@@ -2640,7 +2640,7 @@ void kl_prefilter_batch(const struct kl_prefilter *pf, const kl_prefilter_text *
                       texts[next].list);
             next++;
         } else {
-            p[k].i = p[k].len = 0;
+            memset(&p[k], 0, sizeof p[k]); /* no text: done at once */
         }
     }
     for (;;) {
