@@ -108,6 +108,9 @@ char *kl_buf_detach(kl_buf *b, size_t *len);
  * are not a valid sequence (overlong, surrogate, truncated, > U+10FFFF). *cp
  * receives the code point when valid. */
 size_t kl_utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp);
+/* Writes cp as UTF-8 to out (room for 4) and returns the length, or 0 for
+ * a surrogate or a code point above U+10FFFF. */
+size_t kl_utf8_encode(uint32_t cp, unsigned char *out);
 /* Columns a code point takes on a terminal (0, 1 or 2). */
 int kl_codepoint_width(uint32_t cp);
 

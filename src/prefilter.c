@@ -528,31 +528,34 @@ static int is_caseless_symbol(uint32_t cp)
     return cp >= 0x1F000 && cp <= 0x1FAFF;
 }
 
+static size_t fold_char(const unsigned char *t, size_t n, unsigned char *as);
+
 /* A code point as the folded text reads it, in out (up to 4 bytes):
- * printable ASCII lowercased, the typographic quotes as ' and " (see
- * fold_char), an emoji as its UTF-8. Returns the length, 0 for anything
- * else (white space, letters with case beyond ASCII...). */
+ * printable ASCII lowercased, what fold_char reads as an ASCII character
+ * other than a space (the typographic quotes), an emoji as its UTF-8.
+ * Returns the length, 0 for anything else (white space, letters with case
+ * beyond ASCII...). */
 static size_t folded_char(uint32_t cp, char *out)
 {
     if (cp > 0x20 && cp < 0x7F) {
         out[0] = (char)ascii_lower((int)cp);
         return 1;
     }
-    if (cp == 0x2018 || cp == 0x2019 || cp == 0x2BC) {
-        out[0] = '\'';
+    unsigned char u[4], as;
+    size_t n = kl_utf8_encode(cp, u);
+    if (n > 1 && fold_char(u, n, &as) == n && as != ' ') {
+        out[0] = (char)as;
         return 1;
     }
-    if (cp == 0x201C || cp == 0x201D) {
-        out[0] = '"';
-        return 1;
-    }
-    if (!is_caseless_symbol(cp))
+    if (!n || !is_caseless_symbol(cp))
         return 0;
-    out[0] = (char)(0xF0 | cp >> 18);
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
+    memcpy(out, u, n);
+    return n;
+}
+
+static int hex_value(int c)
+{
+    return isdigit(c) ? c - '0' : ascii_lower(c) - 'a' + 10;
 }
 
 /* Reads the code point of \x{h...} or \xhh (d->i just past the x); -1 if
@@ -563,37 +566,26 @@ static long read_hex_escape(deriv *d)
     if (at(d, 0) == '{') {
         size_t j = d->i + 1, k = 0;
         for (; j < d->n && isxdigit(d->p[j]) && k < 8; j++, k++)
-            v = v * 16 + (isdigit(d->p[j]) ? d->p[j] - '0' : ascii_lower(d->p[j]) - 'a' + 10);
+            v = v * 16 + hex_value(d->p[j]);
         if (!k || j >= d->n || d->p[j] != '}')
             return -1;
         d->i = j + 1;
         return v;
     }
     for (int k = 0; k < 2 && d->i < d->n && isxdigit(d->p[d->i]); k++, d->i++)
-        v = v * 16 + (isdigit(d->p[d->i]) ? d->p[d->i] - '0' : ascii_lower(d->p[d->i]) - 'a' + 10);
+        v = v * 16 + hex_value(d->p[d->i]);
     return v;
 }
 
-/* An item that is one of a few strings of the folded text. */
-static void set_item(deriv *d, item *it, const strset *from)
-{
-    it->kind = ITEM_GROUP;
-    it->ex = (strset){NULL, 0, 1};
-    for (size_t k = 0; k < from->n && !d->oom; k++)
-        if (strset_add(&it->ex, from->s[k], strlen(from->s[k])) != 0)
-            d->oom = 1;
-}
-
-/* An emoji: the one string of its bytes. */
+/* An emoji: an item that is the one string of its bytes. */
 static void symbol_item(deriv *d, item *it, uint32_t cp)
 {
     char f[4];
     size_t flen = folded_char(cp, f);
-    strset one = {NULL, 0, 1};
-    if (strset_add(&one, f, flen) != 0)
+    it->kind = ITEM_GROUP;
+    it->ex = (strset){NULL, 0, 1};
+    if (strset_add(&it->ex, f, flen) != 0)
         d->oom = 1;
-    set_item(d, it, &one);
-    strset_free(&one);
 }
 
 /* A class of a few characters that the folded text holds as such: [Yy],
@@ -647,12 +639,14 @@ static int parse_small_class(deriv *d, item *it)
             }
         }
     }
-    if (ok && set.n <= 16)
-        set_item(d, it, &set);
-    else
-        d->i = start;
+    if (ok && set.n <= 16) {
+        it->kind = ITEM_GROUP;
+        it->ex = set; /* the strings the class can be */
+        return 1;
+    }
+    d->i = start;
     strset_free(&set);
-    return ok && set.n <= 16;
+    return 0;
 }
 
 /* A class [...]: where it ends, nothing more. */
@@ -2517,46 +2511,63 @@ static inline uint32_t fold_class(const struct kl_prefilter *pf, const unsigned 
     return pf->cls[as];
 }
 
-/* Reads the next character of p's text. */
-static inline void pass_step(const struct kl_prefilter *pf, pass *p)
+/* What a pass reads with: the table and the text. Callers keep it, and
+ * the state, in locals: through the structs, each step would wait for the
+ * store of the last state as well as for the table. */
+typedef struct reader {
+    const uint32_t *trans;
+    const unsigned char *cls;
+    uint32_t out_first;
+    const unsigned char *t;
+    size_t len;
+} reader;
+
+static inline reader reader_of(const struct kl_prefilter *pf, const pass *p)
 {
-    size_t i = p->i;
-    const unsigned char *t = p->t;
-    uint32_t c = pf->cls[t[i]];
-    if (t[i] >= 0xC2 && t[i] <= 0xE3)
-        c = fold_class(pf, t, p->len, &i, c);
-    uint32_t s = pf->trans[p->s + c];
-    p->s = s;
-    p->seen[p->nseen] = s;
-    p->seen_at[p->nseen] = i;
-    p->nseen += s >= pf->out_first;
-    p->i = i + 1;
-    pass_flush(pf, p);
+    return (reader){pf->trans, pf->cls, pf->out_first, p->t, p->len};
 }
 
-/* Runs a and b in step until one of them has read its text. The states
- * live in locals: through the structs, each step would wait for the last
- * store of its state as well as for the table. */
+/* Reads the character at *i into the state *s, noting the state in
+ * p->seen[*n] (*n moves on past an output state); *i moves past the
+ * character. */
+static inline void pass_read(const struct kl_prefilter *pf, reader r, pass *p, size_t *i,
+                             uint32_t *s, size_t *n)
+{
+    uint32_t c = r.cls[r.t[*i]];
+    if (r.t[*i] >= 0xC2 && r.t[*i] <= 0xE3)
+        c = fold_class(pf, r.t, r.len, i, c);
+    *s = r.trans[*s + c];
+    p->seen[*n] = *s;
+    p->seen_at[*n] = (*i)++;
+    *n += *s >= r.out_first;
+}
+
+/* Runs p to the end of its text. */
+static void pass_run1(const struct kl_prefilter *pf, pass *p)
+{
+    size_t i = p->i, n = p->nseen;
+    uint32_t s = p->s;
+    reader r = reader_of(pf, p);
+    while (i < r.len) {
+        pass_read(pf, r, p, &i, &s, &n);
+        if (n == SEEN_BATCH) {
+            p->i = i, p->s = s, p->nseen = n;
+            pass_flush(pf, p);
+            i = p->i, n = p->nseen;
+        }
+    }
+    p->i = i, p->s = s, p->nseen = n;
+}
+
+/* Runs a and b in step until one of them has read its text. */
 static void pass_run2(const struct kl_prefilter *pf, pass *a, pass *b)
 {
-    const uint32_t *trans = pf->trans, of = pf->out_first;
-    const unsigned char *cls = pf->cls, *ta = a->t, *tb = b->t;
-    size_t ia = a->i, ib = b->i, la = a->len, lb = b->len, na = a->nseen, nb = b->nseen;
+    size_t ia = a->i, ib = b->i, na = a->nseen, nb = b->nseen;
     uint32_t sa = a->s, sb = b->s;
-    while (ia < la && ib < lb) {
-        uint32_t ca = cls[ta[ia]], cb = cls[tb[ib]];
-        if (ta[ia] >= 0xC2 && ta[ia] <= 0xE3)
-            ca = fold_class(pf, ta, la, &ia, ca);
-        if (tb[ib] >= 0xC2 && tb[ib] <= 0xE3)
-            cb = fold_class(pf, tb, lb, &ib, cb);
-        sa = trans[sa + ca];
-        sb = trans[sb + cb];
-        a->seen[na] = sa;
-        a->seen_at[na] = ia++;
-        na += sa >= of;
-        b->seen[nb] = sb;
-        b->seen_at[nb] = ib++;
-        nb += sb >= of;
+    reader ra = reader_of(pf, a), rb = reader_of(pf, b);
+    while (ia < ra.len && ib < rb.len) {
+        pass_read(pf, ra, a, &ia, &sa, &na);
+        pass_read(pf, rb, b, &ib, &sb, &nb);
         if (na == SEEN_BATCH || nb == SEEN_BATCH) {
             a->i = ia, a->s = sa, a->nseen = na;
             b->i = ib, b->s = sb, b->nseen = nb;
@@ -2620,8 +2631,7 @@ size_t kl_prefilter_list(const struct kl_prefilter *pf, const char *text, size_t
 {
     pass p;
     pass_init(pf, &p, text, len, mark, list);
-    while (p.i < p.len)
-        pass_step(pf, &p);
+    pass_run1(pf, &p);
     return pass_finish(pf, &p);
 }
 
@@ -2664,8 +2674,7 @@ void kl_prefilter_batch(const struct kl_prefilter *pf, const kl_prefilter_text *
         for (int k = 0; k < 2; k++) {
             if (at[k] >= n)
                 continue;
-            while (p[k].i < p[k].len)
-                pass_step(pf, &p[k]);
+            pass_run1(pf, &p[k]);
             texts[at[k]].n[0] = pass_finish(pf, &p[k]);
             at[k] = n;
         }

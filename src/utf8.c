@@ -1,5 +1,6 @@
 /*
- * utf8.c -- strict UTF-8 decoding and terminal widths of code points.
+ * utf8.c -- strict UTF-8 decoding and encoding, and terminal widths of
+ * code points.
  *
  * The decoder follows RFC 3629: overlong forms, surrogates (U+D800..DFFF),
  * code points above U+10FFFF and truncated sequences are invalid. Every
@@ -44,6 +45,32 @@ size_t kl_utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
         return 0;
     *cp = v;
     return n;
+}
+
+size_t kl_utf8_encode(uint32_t cp, unsigned char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (unsigned char)(0xC0 | cp >> 6);
+        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+        return 0;
+    if (cp < 0x10000) {
+        out[0] = (unsigned char)(0xE0 | cp >> 12);
+        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (unsigned char)(0xF0 | cp >> 18);
+    out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
 }
 
 typedef struct range {
