@@ -11,6 +11,8 @@
  * sentence. A rule's unless-patterns are tried on the same sentence and drop
  * all of its matches there. Findings of one sentence are sorted by offset,
  * given positions by one forward-only cursor, and handed to the caller.
+ * Once a rule is JIT-compiled, a sentence of ASCII only runs its ASCII
+ * twin (kl_pattern_compile_ascii), which matches there alike, faster.
  *
  * The scanner owns PCRE2 match data, a match context with limits and a JIT
  * stack, so one scanner per thread shares a read-only kl_rules.
@@ -393,6 +395,21 @@ typedef struct sentence {
     size_t ncand; /* its candidate rules, in kl_scanner.cand[k] */
 } sentence;
 
+/* Is s[0..n) ASCII only? */
+static int all_ascii(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    uint64_t high = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        high |= w;
+    }
+    for (; i < n; i++)
+        high |= s[i];
+    return !(high & UINT64_C(0x8080808080808080));
+}
+
 /* Scans one sentence with its candidate rules. */
 static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *cand)
 {
@@ -404,6 +421,7 @@ static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *
     const unsigned char *subj = text + ss;
     size_t slen = se - ss;
 
+    int ascii = -1; /* not known yet */
     sc->nfound = 0;
     for (size_t ci = 0; ci < sn->ncand; ci++) {
         size_t ri = cand[ci];
@@ -414,6 +432,12 @@ static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *
             continue;
         int jit = kl_rule_prepare(rules, rules->rules[ri]) == KL_JIT_ON;
         const pcre2_code *re = jit ? r->jit_re : r->re;
+        if (jit && r->jit_ascii) {
+            if (ascii < 0)
+                ascii = all_ascii(subj, slen);
+            if (ascii)
+                re = r->jit_ascii;
+        }
         size_t off = 0;
         int first = 1;
         while (off <= slen) {

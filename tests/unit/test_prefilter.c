@@ -7,7 +7,9 @@
  * with sentences made from their examples (case changes, inserted and
  * dropped words, typographic apostrophes, KELVIN SIGN and LONG S, word
  * soup), both rule by rule against PCRE2 and as whole scans compared with
- * KINDLINT_NO_PREFILTER=1.
+ * KINDLINT_NO_PREFILTER=1. The ASCII twins of patterns (compiled without
+ * UTF, kl_pattern_compile_ascii) are checked against the patterns on the
+ * ASCII texts of both kinds, every match with every group.
  */
 #include "helpers.h"
 #include "kl_internal.h"
@@ -220,6 +222,46 @@ static int regex_matches(pcre2_code *re, const char *text, size_t n, pcre2_match
     }
     int rc = pcre2_match(re, (PCRE2_SPTR)text, n, 0, 0, md, mctx);
     return rc >= 0;
+}
+
+static int is_ascii_text(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return 0;
+    return 1;
+}
+
+/* Does the ASCII twin find in an ASCII text what re finds: each match of
+ * the scanner's loop (on from the end of the last, a byte on after an
+ * empty one), with every group? Returns the number of matches, or -1 when
+ * a match limit cut in. */
+static int twin_agrees(const pcre2_code *re, const pcre2_code *twin, const char *text, size_t n,
+                       pcre2_match_data *a, pcre2_match_data *b, const char *what)
+{
+    if (!mctx) {
+        mctx = pcre2_match_context_create(NULL);
+        pcre2_set_match_limit(mctx, 20000);
+    }
+    int count = 0;
+    for (size_t off = 0; off <= n;) {
+        int x = pcre2_match(re, (PCRE2_SPTR)text, n, off, 0, a, mctx);
+        int y = pcre2_match(twin, (PCRE2_SPTR)text, n, off, 0, b, mctx);
+        if (x < PCRE2_ERROR_NOMATCH || y < PCRE2_ERROR_NOMATCH)
+            return -1;
+        if (x != y)
+            fail_msg("%s on \"%s\" from %zu: %d, its ASCII twin %d", what, text, off, x, y);
+        if (x < 0)
+            break;
+        const PCRE2_SIZE *va = pcre2_get_ovector_pointer(a), *vb = pcre2_get_ovector_pointer(b);
+        for (int g = 0; g < 2 * x; g++)
+            if (va[g] != vb[g])
+                fail_msg("%s on \"%s\": group %d at %zu, in its ASCII twin at %zu", what, text,
+                         g / 2, (size_t)va[g], (size_t)vb[g]);
+        count++;
+        off = va[1] > va[0] ? va[1] : va[1] + 1;
+    }
+    return count;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -887,9 +929,12 @@ static void test_random_patterns_sound(void **state)
 {
     (void)state;
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+    pcre2_match_data *md2 = pcre2_match_data_create(16, NULL);
     size_t matched = 0, filtered = 0, checked_rules = 0;
+    size_t ntwins = 0, twin_runs = 0, twin_matches = 0;
     for (int round = 0; round < 8; round++) {
         kl_rules *set = kl_rules_new();
+        pcre2_code *twins[400] = {NULL};
         kl_buf texts[400];
         size_t ntexts = 0;
         for (int i = 0; i < 400; i++) {
@@ -917,6 +962,11 @@ static void test_random_patterns_sound(void **state)
                 continue;
             }
             assert_int_equal(kl_rule_derive_clauses(r), KL_OK);
+            twins[set->count - 1] = kl_pattern_compile_ascii(g.re.data);
+            if (twins[set->count - 1]) {
+                pcre2_jit_compile(twins[set->count - 1], PCRE2_JIT_COMPLETE);
+                ntwins++;
+            }
             checked_rules++;
             texts[ntexts] = g.text;
             ntexts++;
@@ -951,6 +1001,11 @@ static void test_random_patterns_sound(void **state)
                     if (cand[i] != naive_candidate(r, text.data, len))
                         fail_msg("automaton and naive check differ on %s / \"%s\"", r->pattern,
                                  text.data);
+                    if (twins[i] && is_ascii_text(text.data)) {
+                        int k = twin_agrees(r->re, twins[i], text.data, len, md, md2, r->pattern);
+                        twin_matches += k > 0 ? (size_t)k : 0;
+                        twin_runs++;
+                    }
                 }
                 kl_buf_free(&text);
             }
@@ -958,14 +1013,20 @@ static void test_random_patterns_sound(void **state)
         for (size_t t = 0; t < ntexts; t++)
             kl_buf_free(&texts[t]);
         free(cand);
+        for (size_t i = 0; i < set->count; i++)
+            pcre2_code_free(twins[i]);
         kl_rules_free(set);
     }
     pcre2_match_data_free(md);
+    pcre2_match_data_free(md2);
     /* the test means something only if both happen a lot */
     assert_true(matched > 1000);
     assert_true(filtered > 10000);
+    assert_true(twin_matches > 1000);
     print_message("random patterns: %zu rules, %zu matches, %zu rule runs skipped\n", checked_rules,
                   matched, filtered);
+    print_message("ASCII twins: %zu of %zu rules, %zu runs on ASCII texts, %zu matches alike\n",
+                  ntwins, checked_rules, twin_runs, twin_matches);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1155,12 +1216,10 @@ static void check_batches(const kl_rules *set, const text_list *texts)
     free(one);
 }
 
-static void test_builtin_rules_sound(void **state)
+/* Texts made from the examples of the set's rules: each varied, word
+ * soup of their words, and two of them run together. */
+static void builtin_texts(const kl_rules *set, text_list *out)
 {
-    (void)state;
-    kl_rules *set = defaults_with(NULL);
-    kl_rules *all = defaults_with("KINDLINT_NO_PREFILTER");
-
     /* the vocabulary: every word of every example */
     static char vocab[4096][48];
     size_t nvocab = examples_vocab(set, vocab, 4096, NULL);
@@ -1191,6 +1250,16 @@ static void test_builtin_rules_sound(void **state)
         texts_add(&texts, b.data, b.len);
         kl_buf_free(&b);
     }
+    *out = texts;
+}
+
+static void test_builtin_rules_sound(void **state)
+{
+    (void)state;
+    kl_rules *set = defaults_with(NULL);
+    kl_rules *all = defaults_with("KINDLINT_NO_PREFILTER");
+    text_list texts;
+    builtin_texts(set, &texts);
 
     /* the KELVIN SIGN and LONG S make every rule a candidate */
     static const char *const everyone[] = {"\xE2\x84\xAA you never listen",
@@ -1244,6 +1313,96 @@ static void test_builtin_rules_sound(void **state)
     pcre2_match_data_free(md);
     kl_rules_free(set);
     kl_rules_free(all);
+}
+
+/* Each built-in rule's ASCII twin (kl_pattern_compile_ascii), which the
+ * scanner runs on sentences of ASCII only, finds there what the rule
+ * finds: on the example texts that are ASCII, and on their words strung
+ * together with ASCII punctuation, digits and control characters. Each
+ * rule runs where the prefilter lets it and on one text in eight besides. */
+static void test_builtin_ascii_twins(void **state)
+{
+    (void)state;
+    kl_rules *set = defaults_with(NULL);
+    text_list texts;
+    builtin_texts(set, &texts);
+    static char vocab[4096][48];
+    size_t nvocab = examples_vocab(set, vocab, 4096, NULL);
+    static const char noise[] = " \t\n\v\f\r\x1e.,;:!?'\"-_()[]{}<>/\\|@#$%^&*+=~`0123456789";
+    for (int k = 0; k < 3000 && nvocab; k++) {
+        kl_buf b;
+        kl_buf_init(&b);
+        size_t nw = 2 + rnd(12);
+        for (size_t i = 0; i < nw; i++) {
+            size_t nn = rnd(3) ? 1 : 1 + rnd(3);
+            for (size_t j = 0; i && j < nn; j++)
+                kl_buf_putc(&b, noise[rnd(sizeof noise - 1)]);
+            kl_buf_puts(&b, vocab[rnd((uint32_t)nvocab)]);
+        }
+        texts_add(&texts, b.data, b.len);
+        kl_buf_free(&b);
+    }
+    pcre2_code **re = calloc(set->count, sizeof *re), **twin = calloc(set->count, sizeof *twin);
+    assert_non_null(re);
+    assert_non_null(twin);
+    size_t ntwins = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        re[i] = pcre2_code_copy(set->rules[i]->re);
+        twin[i] = kl_pattern_compile_ascii(set->rules[i]->pattern);
+        assert_non_null(re[i]);
+        pcre2_jit_compile(re[i], PCRE2_JIT_COMPLETE);
+        if (twin[i]) {
+            pcre2_jit_compile(twin[i], PCRE2_JIT_COMPLETE);
+            ntwins++;
+        }
+    }
+    /* the rules are written to have one: a rule without is slower */
+    assert_true(ntwins + 2 >= set->count);
+    pcre2_match_data *a = pcre2_match_data_create(32, NULL), *b = pcre2_match_data_create(32, NULL);
+    size_t nr = set->count ? set->count : 1, ascii = 0, runs = 0, matches = 0, limited = 0;
+    unsigned char *mark = calloc(1, nr);
+    uint32_t *list = malloc(nr * sizeof *list);
+    unsigned char *cand = calloc(1, nr);
+    assert_non_null(mark);
+    assert_non_null(list);
+    assert_non_null(cand);
+    for (size_t t = 0; t < texts.n; t++) {
+        const char *s = texts.items[t];
+        if (is_ascii_text(s)) {
+            ascii++;
+            size_t len = strlen(s), n = kl_prefilter_list(set->prefilter, s, len, mark, list);
+            for (size_t k = 0; k < n; k++)
+                cand[list[k]] = 1;
+            for (size_t i = 0; i < set->count; i++) {
+                if (!twin[i] || (!cand[i] && rnd(8) != 0))
+                    continue;
+                int m = twin_agrees(re[i], twin[i], s, len, a, b, set->rules[i]->id);
+                runs++;
+                matches += m > 0 ? (size_t)m : 0;
+                limited += m < 0;
+            }
+            memset(cand, 0, nr);
+        }
+        free(texts.items[t]);
+    }
+    assert_true(matches > 1000);
+    assert_true(limited < runs / 1000);
+    print_message("ASCII twins: %zu of %zu built-in rules; %zu ASCII texts, %zu runs, %zu matches "
+                  "alike, %zu cut by the match limit\n",
+                  ntwins, set->count, ascii, runs, matches, limited);
+    for (size_t i = 0; i < set->count; i++) {
+        pcre2_code_free(re[i]);
+        pcre2_code_free(twin[i]);
+    }
+    free(re);
+    free(twin);
+    free(mark);
+    free(list);
+    free(cand);
+    free(texts.items);
+    pcre2_match_data_free(a);
+    pcre2_match_data_free(b);
+    kl_rules_free(set);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1441,6 +1600,7 @@ int main(void)
         cmocka_unit_test(test_automaton_matches_naive),
         cmocka_unit_test(test_random_patterns_sound),
         cmocka_unit_test(test_builtin_rules_sound),
+        cmocka_unit_test(test_builtin_ascii_twins),
         cmocka_unit_test(test_precompiled_matches_yaml),
         cmocka_unit_test(test_precompiled_with_user_pack),
         cmocka_unit_test(test_precompiled_after_user_pack),

@@ -1,7 +1,7 @@
 /*
  * test_scan.c -- matching and positions: sentences, unless, overlaps,
  * multi-byte text, CRLF, the last line without a newline, invalid UTF-8,
- * UTF-16 and big inputs.
+ * UTF-16 and big inputs, and which sentences run a rule's ASCII twin.
  */
 #include "helpers.h"
 #include "kl_internal.h"
@@ -128,6 +128,92 @@ static void test_jit_after_some_candidates(void **state)
     if (jit)
         assert_int_equal(atomic_load(&rule->jit_state), KL_JIT_ON);
     kl_rules_free(r);
+}
+
+/* Once JIT-compiled, a rule runs its ASCII twin (compiled without UTF and
+ * UCP) on sentences of ASCII only, and its own code on the others: a
+ * typographic apostrophe and a letter outside ASCII are still read as
+ * characters. */
+static void test_ascii_twin_only_on_ascii(void **state)
+{
+    (void)state;
+    kl_rules *r = rules_from(ONE_RULE("\\b(?:you''re|\\w+)\\s+always\\b", ""));
+    kl_rule *rule = r->rules[0];
+    static const char *const want[] = {"You\xE2\x80\x99re always", "Zo\xC3\xAB always",
+                                       "Bob always", "You're always"};
+    found_list f;
+    for (unsigned i = 0; i < KL_JIT_AFTER; i++) {
+        scan_text(r,
+                  "You\xE2\x80\x99re always late. Zo\xC3\xAB always forgets. Bob always "
+                  "forgets. You're always late.",
+                  &f);
+        assert_int_equal(f.n, 4);
+        for (size_t k = 0; k < 4; k++)
+            assert_string_equal(f.items[k].text, want[k]);
+    }
+    uint32_t jit = 0;
+    pcre2_config(PCRE2_CONFIG_JIT, &jit);
+    if (jit) {
+        assert_int_equal(atomic_load(&rule->jit_state), KL_JIT_ON);
+        assert_non_null(rule->jit_ascii);
+    }
+    kl_rules_free(r);
+}
+
+/* The twin is made only where it matches ASCII as the pattern does. */
+static void test_ascii_twin_when_safe(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pattern;
+        int twin;
+    } cases[] = {
+        {"you'?re\\s+always", 1},     /* ' becomes a class: quantified whole */
+        {"caf\xC3\xA9s?", 1},         /* the s is quantified, not the é */
+        {"[\xC3\xA9\xC3\xA8]?te", 1}, /* a class is one item */
+        {"caf\xC3\xA9?", 0},          /* without UTF, ? would take one byte of é */
+        {"caf\xC3\xA9*x", 0},
+        {"caf\xC3\xA9{0,2}x", 0},
+        {"(?x) caf \xC3\xA9 ? x", 0}, /* (?x): white space before the ? */
+        {"\\Qcaf\xC3\xA9\\E?", 0},    /* \Q...\E: the ? follows the é */
+        {"\xF0\x9F\x99\x84(?#c)?", 0},
+        {"\\x{2019}", 0},             /* past 0xFF: no twin without UTF */
+        {"(?x)you\xE2\x80\xA8re", 0}, /* U+2028 is white space under (?x) */
+        {"(?x)you\xC2\x85re", 0},     /* and so is NEL */
+        {"\\x{e9}?x", 1},             /* one byte without UTF too */
+        {"(", 0},                     /* does not compile */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pcre2_code *re = kl_pattern_compile_ascii(cases[i].pattern);
+        if ((re != NULL) != cases[i].twin)
+            fail_msg("%s: twin %s", cases[i].pattern, re ? "made" : "not made");
+        pcre2_code_free(re);
+    }
+    /* and the twin of a safe one finds on ASCII what the pattern finds */
+    kl_diag d;
+    const char *pat = "\\b(?:you'?re|u\\s*r)\\s+(?:so\\s+)?[[:alpha:]]+\\b";
+    pcre2_code *utf = kl_pattern_compile(pat, "t", "r", "match", NULL, NULL, &d);
+    pcre2_code *asc = kl_pattern_compile_ascii(pat);
+    assert_non_null(utf);
+    assert_non_null(asc);
+    pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+    static const char *const subjects[] = {"YOU'RE so LATE",    "ur\tlate_ish", "you re late",
+                                           "Youre  SO\v\fnice", "x:u r 2late",  "yours late"};
+    for (size_t i = 0; i < sizeof subjects / sizeof subjects[0]; i++) {
+        size_t n = strlen(subjects[i]);
+        int a = pcre2_match(utf, (PCRE2_SPTR)subjects[i], n, 0, 0, md, NULL);
+        PCRE2_SIZE as = a >= 0 ? pcre2_get_ovector_pointer(md)[0] : 0;
+        PCRE2_SIZE ae = a >= 0 ? pcre2_get_ovector_pointer(md)[1] : 0;
+        int b = pcre2_match(asc, (PCRE2_SPTR)subjects[i], n, 0, 0, md, NULL);
+        assert_int_equal(a, b);
+        if (b >= 0) {
+            assert_int_equal(as, pcre2_get_ovector_pointer(md)[0]);
+            assert_int_equal(ae, pcre2_get_ovector_pointer(md)[1]);
+        }
+    }
+    pcre2_match_data_free(md);
+    pcre2_code_free(utf);
+    pcre2_code_free(asc);
 }
 
 static void test_overlaps_reported_once(void **state)
@@ -352,6 +438,8 @@ int main(void)
         cmocka_unit_test(test_sentence_bounds),
         cmocka_unit_test(test_unless_drops_sentence),
         cmocka_unit_test(test_jit_after_some_candidates),
+        cmocka_unit_test(test_ascii_twin_only_on_ascii),
+        cmocka_unit_test(test_ascii_twin_when_safe),
         cmocka_unit_test(test_overlaps_reported_once),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_nul_bom_and_utf16),
