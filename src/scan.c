@@ -133,8 +133,17 @@ static int is_ellipsis(const unsigned char *s, size_t i, size_t len)
 /* A '.' after these does not end a sentence. */
 static int is_abbreviation(const unsigned char *s, size_t start, size_t dot)
 {
-    static const char *const abbr[] = {"mr", "mrs", "ms",  "dr", "prof",   "sr",  "jr",
-                                       "st", "vs",  "etc", "cf", "approx", "e.g", "i.e"};
+#define ABBR(x)                                                                                    \
+    {                                                                                              \
+        x, sizeof x - 1                                                                            \
+    }
+    static const struct {
+        const char *s;
+        size_t n;
+    } abbr[] = {ABBR("mr"), ABBR("mrs"),    ABBR("ms"),  ABBR("dr"), ABBR("prof"),
+                ABBR("sr"), ABBR("jr"),     ABBR("st"),  ABBR("vs"), ABBR("etc"),
+                ABBR("cf"), ABBR("approx"), ABBR("e.g"), ABBR("i.e")};
+#undef ABBR
     size_t b = dot;
     while (b > start && (isalpha(s[b - 1]) || (s[b - 1] == '.' && b - 1 > start)))
         b--;
@@ -144,7 +153,7 @@ static int is_abbreviation(const unsigned char *s, size_t start, size_t dot)
     if (n == 1 && b > start && s[b - 1] == '.')
         return 1; /* U.S., e.g. (inner dots) */
     for (size_t i = 0; i < sizeof abbr / sizeof abbr[0]; i++)
-        if (strlen(abbr[i]) == n && strncasecmp((const char *)s + b, abbr[i], n) == 0)
+        if (abbr[i].n == n && strncasecmp((const char *)s + b, abbr[i].s, n) == 0)
             return 1;
     return 0;
 }
