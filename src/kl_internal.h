@@ -344,7 +344,9 @@ typedef struct kl_prefilter_image {
     const unsigned char *base;
     unsigned char cls[256];
     uint32_t space_cls, width, out_first;
-    const uint32_t *trans, *out_at, *outs;
+    const uint32_t *trans;
+    const uint16_t *trans16;
+    const uint32_t *out_at, *outs;
     size_t hit_words;
     const uint32_t *rule_cl, *cl_at, *cl_word;
     const uint64_t *cl_mask;

@@ -51,18 +51,16 @@
  * Aho-Corasick automaton over ASCII-folded bytes: a dense transition table
  * over byte classes (bytes that occur in no literal share class 0), with
  * failure links resolved at build time, so a scan is one table load per
- * byte. States with outputs are numbered last, so "is there an output
- * here?" is one compare, and they are noted without a branch and handled
- * in batches. Each distinct literal has an id, and a hit sets its bit in a
- * small bitmap on the stack. Each rule has an anchor, its rarest clause; a
- * hit on an anchor literal queues the rule, and at the end of the sentence
- * only queued rules have their clauses checked against the bitmap. A word
- * such as "you", in the clauses of a hundred rules, thus costs one bit, not
- * a hundred writes. The scan allocates nothing and writes only to the
- * caller's mark and list, so one prefilter serves many scanner threads.
- * The table is megabytes and each load waits for the one before, so
- * kl_prefilter_batch runs two sentences' passes in step: two loads are in
- * flight at once.
+ * byte. Its entries are 16 bits when there are fewer than 65535 states (the
+ * default packs have about 52,000), else 32. States with outputs are numbered last, so "is there an
+ * output here?" is one compare, and they are noted without a branch and handled in batches. Each
+ * distinct literal has an id, and a hit sets its bit in a small bitmap on the stack. Each rule has
+ * an anchor, its rarest clause; a hit on an anchor literal queues the rule, and at the end of the
+ * sentence only queued rules have their clauses checked against the bitmap. A word such as "you",
+ * in the clauses of a hundred rules, thus costs one bit, not a hundred writes. The scan allocates
+ * nothing and writes only to the caller's mark and list, so one prefilter serves many scanner
+ * threads. The table is megabytes and each load waits for the one before, so kl_prefilter_batch
+ * runs two sentences' passes in step: two loads are in flight at once.
  *
  * kindlint-precompile writes the automaton of the default packs as C
  * (kl_prefilter_write_c); kl_prefilter_from_image serves it as it is.
@@ -1851,6 +1849,8 @@ kl_status kl_rule_derive_clauses(kl_rule *rule)
 /* The output index of the KELVIN SIGN and LONG S states. */
 #define OUT_ALL UINT32_MAX
 #define NO_STATE UINT32_MAX
+/* OUT_ALL in trans16 */
+#define OUT_ALL16 UINT16_MAX
 /* Output entries: a rule to check, or a literal id with this bit. */
 #define ENTRY_LIT 0x80000000u
 /* ... or a rule whose anchor is its only clause: a hit makes it a candidate */
@@ -1871,7 +1871,12 @@ struct kl_prefilter {
     unsigned char cls[256];
     uint32_t space_cls; /* the class of ' ' (0: no literal holds one) */
     uint32_t width;     /* a row: one column per class, then the output index */
-    uint32_t *trans;    /* rows of width; targets are row offsets; NULL: off */
+    /* rows of width; the targets are row offsets in trans, row numbers in
+     * trans16. An automaton of fewer than 65535 states has trans16 only:
+     * half the memory (most of a scan's cache misses, and of the binary
+     * with the precompiled packs); a larger one has trans. Neither: off */
+    uint32_t *trans;
+    uint16_t *trans16;
     uint32_t out_first; /* rows at or after this offset have outputs */
     uint32_t *out_at;   /* per output row k: [3k] anchored rules [3k+1] literal ids [3k+2] */
     uint32_t *outs;
@@ -1936,6 +1941,7 @@ void kl_prefilter_free(struct kl_prefilter *pf)
     }
     free(pf->base);
     free(pf->trans);
+    free(pf->trans16);
     free(pf->out_at);
     free(pf->outs);
     free(pf->rule_cl);
@@ -1961,6 +1967,25 @@ static int cmp_u32(const void *a, const void *b)
 static size_t lit_key(const lit_ref *l)
 {
     return (size_t)l->state * 4 + ((l->wb & ENTRY_WB) >> 28);
+}
+
+/* Makes pf's table trans16 (its states fit in 16 bits, and OUT_ALL16 is
+ * none of them). Returns -1 on OOM. */
+static int narrow_table(struct kl_prefilter *pf)
+{
+    uint32_t width = pf->width, ncls = width - 1;
+    pf->trans16 = malloc(pf->ntrans * sizeof *pf->trans16);
+    if (!pf->trans16)
+        return -1;
+    for (size_t at = 0; at < pf->ntrans; at += width) {
+        for (uint32_t c = 0; c < ncls; c++)
+            pf->trans16[at + c] = (uint16_t)(pf->trans[at + c] / width);
+        uint32_t k = pf->trans[at + ncls];
+        pf->trans16[at + ncls] = k == OUT_ALL ? OUT_ALL16 : (uint16_t)k;
+    }
+    free(pf->trans);
+    pf->trans = NULL;
+    return 0;
 }
 
 /* Builds the automaton of lits into pf and gives each distinct literal
@@ -2152,6 +2177,8 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
             pf->out_at[3 * k + 1] = (uint32_t)pos;
         pf->out_at[3 * k + 2] = (uint32_t)pos;
     }
+    if (nstates < OUT_ALL16 && narrow_table(pf) != 0)
+        goto out;
     rc = 0;
 out:
     free(g);
@@ -2376,7 +2403,8 @@ static int take_outputs(const struct kl_prefilter *pf, const uint32_t *seen, con
 {
     const uint32_t ncls = pf->width - 1, *outs = pf->outs;
     for (size_t i = 0; i < nseen; i++) {
-        uint32_t k = pf->trans[seen[i] + ncls];
+        uint32_t k = pf->trans16 ? pf->trans16[seen[i] + ncls] : pf->trans[seen[i] + ncls];
+        k = k == OUT_ALL16 && pf->trans16 ? OUT_ALL : k;
         if (k == OUT_ALL)
             return 0;
         const uint32_t *at = pf->out_at + 3 * (size_t)k;
@@ -2472,7 +2500,7 @@ static void pass_init(const struct kl_prefilter *pf, pass *p, const char *text, 
                       unsigned char *mark, uint32_t *list)
 {
     p->t = (const unsigned char *)text;
-    p->len = pf->trans ? len : 0;
+    p->len = pf->trans || pf->trans16 ? len : 0;
     p->i = 0;
     p->s = 0;
     p->mark = mark;
@@ -2516,6 +2544,8 @@ static inline uint32_t fold_class(const struct kl_prefilter *pf, const unsigned 
  * store of the last state as well as for the table. */
 typedef struct reader {
     const uint32_t *trans;
+    const uint16_t *trans16;
+    uint32_t width;
     const unsigned char *cls;
     uint32_t out_first;
     const unsigned char *t;
@@ -2524,7 +2554,7 @@ typedef struct reader {
 
 static inline reader reader_of(const struct kl_prefilter *pf, const pass *p)
 {
-    return (reader){pf->trans, pf->cls, pf->out_first, p->t, p->len};
+    return (reader){pf->trans, pf->trans16, pf->width, pf->cls, pf->out_first, p->t, p->len};
 }
 
 /* Reads the character at *i into the state *s, noting the state in
@@ -2536,7 +2566,7 @@ static inline void pass_read(const struct kl_prefilter *pf, reader r, pass *p, s
     uint32_t c = r.cls[r.t[*i]];
     if (r.t[*i] >= 0xC2 && r.t[*i] <= 0xE3)
         c = fold_class(pf, r.t, r.len, i, c);
-    *s = r.trans[*s + c];
+    *s = r.trans16 ? r.trans16[*s + c] * r.width : r.trans[*s + c];
     p->seen[*n] = *s;
     p->seen_at[*n] = (*i)++;
     *n += *s >= r.out_first;
@@ -2588,7 +2618,7 @@ static size_t pass_finish(const struct kl_prefilter *pf, pass *p)
     size_t nrules = pf->nrules, n = p->n;
     uint32_t *list = p->list;
     unsigned char *mark = p->mark;
-    if (!pf->trans)
+    if (!pf->trans && !pf->trans16)
         return n;
     if (p->all || !take_outputs(pf, p->seen, p->seen_at, p->nseen, p->t, p->len, p->hit, mark, list,
                                 &n, p->queue, &p->nq, &p->overflow)) {
@@ -2718,6 +2748,7 @@ struct kl_prefilter *kl_prefilter_from_image(const kl_prefilter_image *img)
     pf->width = img->width;
     pf->out_first = img->out_first;
     pf->trans = (uint32_t *)img->trans;
+    pf->trans16 = (uint16_t *)img->trans16;
     pf->out_at = (uint32_t *)img->out_at;
     pf->outs = (uint32_t *)img->outs;
     pf->hit_words = img->hit_words;
@@ -2732,6 +2763,16 @@ struct kl_prefilter *kl_prefilter_from_image(const kl_prefilter_image *img)
     return pf;
 }
 
+static int write_u16s(FILE *out, const char *name, const char *part, const uint16_t *v, size_t n)
+{
+    fprintf(out, "static const uint16_t %s_%s[%zu] = {", name, part, n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s%u,", i % 24 ? "" : "\n", (unsigned)v[i]);
+    if (!n)
+        fputs("0", out);
+    return fputs("};\n", out) < 0 ? -1 : 0;
+}
+
 static int write_u32s(FILE *out, const char *name, const char *part, const uint32_t *v, size_t n)
 {
     fprintf(out, "static const uint32_t %s_%s[%zu] = {", name, part, n ? n : 1);
@@ -2744,7 +2785,7 @@ static int write_u32s(FILE *out, const char *name, const char *part, const uint3
 
 int kl_prefilter_write_c(const struct kl_prefilter *pf, FILE *out, const char *name)
 {
-    if (!pf || !pf->trans || pf->borrowed)
+    if (!pf || !(pf->trans || pf->trans16) || pf->borrowed)
         return -1;
     size_t nwords = pf->cl_at[pf->ncl];
     fprintf(out, "static const unsigned char %s_base[%zu] = {", name, pf->nrules ? pf->nrules : 1);
@@ -2753,7 +2794,8 @@ int kl_prefilter_write_c(const struct kl_prefilter *pf, FILE *out, const char *n
     if (!pf->nrules)
         fputs("0", out);
     fputs("};\n", out);
-    if (write_u32s(out, name, "trans", pf->trans, pf->ntrans) != 0 ||
+    if ((pf->trans16 ? write_u16s(out, name, "trans16", pf->trans16, pf->ntrans)
+                     : write_u32s(out, name, "trans", pf->trans, pf->ntrans)) != 0 ||
         write_u32s(out, name, "out_at", pf->out_at, pf->nout_at) != 0 ||
         write_u32s(out, name, "outs", pf->outs, pf->nouts) != 0 ||
         write_u32s(out, name, "rule_cl", pf->rule_cl, pf->nrules + 1) != 0 ||
@@ -2770,8 +2812,10 @@ int kl_prefilter_write_c(const struct kl_prefilter *pf, FILE *out, const char *n
     for (size_t i = 0; i < 256; i++)
         fprintf(out, "%s%u,", i % 32 ? "" : "\n    ", pf->cls[i]);
     fprintf(out,
-            "},\n    %" PRIu32 ", %" PRIu32 ", %" PRIu32 ", %s_trans, %s_out_at, %s_outs, %zu,\n",
-            pf->space_cls, pf->width, pf->out_first, name, name, name, pf->hit_words);
+            "},\n    %" PRIu32 ", %" PRIu32 ", %" PRIu32 ", %s%s, %s%s, %s_out_at, %s_outs, %zu,\n",
+            pf->space_cls, pf->width, pf->out_first, pf->trans ? name : "NULL",
+            pf->trans ? "_trans" : "", pf->trans16 ? name : "NULL", pf->trans16 ? "_trans16" : "",
+            name, name, pf->hit_words);
     fprintf(out, "    %s_rule_cl, %s_cl_at, %s_cl_word, %s_cl_mask};\n", name, name, name, name);
     return ferror(out) ? -1 : 0;
 }

@@ -622,13 +622,31 @@ static void test_no_prefilter_env(void **state)
 
 /* Random clauses over a small alphabet, random texts over the same: the
  * automaton must agree with a naive substring check exactly. */
+/* Is the automaton's table the 16-bit one? (Its C form says.) */
+static int table_is_narrow(const struct kl_prefilter *pf)
+{
+    char *c = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&c, &n);
+    assert_non_null(f);
+    assert_int_equal(kl_prefilter_write_c(pf, f, "t"), 0);
+    fclose(f);
+    int narrow = strstr(c, "t_trans16[") != NULL;
+    assert_int_not_equal(narrow, strstr(c, "t_trans[") != NULL);
+    free(c);
+    return narrow;
+}
+
+/* The last two rounds have long literals: an automaton of more than 65535
+ * states, whose table is 32-bit. */
 static void test_automaton_matches_naive(void **state)
 {
     (void)state;
     static const char alpha[] = "abcsk AB_9";
-    for (int round = 0; round < 20; round++) {
+    for (int round = 0; round < 22; round++) {
         kl_rules *set = kl_rules_new();
-        size_t nrules = 1 + rnd(300);
+        int big = round >= 20;
+        size_t nrules = big ? 600 : 1 + rnd(300);
         for (size_t i = 0; i < nrules; i++) {
             kl_rule *r = add_rule(set, NULL);
             r->nclauses = rnd(9); /* 0..8 */
@@ -638,7 +656,7 @@ static void test_automaton_matches_naive(void **state)
                 cl->nlits = 1 + rnd(4);
                 cl->lits = calloc(cl->nlits, sizeof(char *));
                 for (size_t j = 0; j < cl->nlits; j++) {
-                    size_t len = 1 + rnd(5);
+                    size_t len = 1 + rnd(big ? 60 : 5);
                     char *s = calloc(len + 3, 1);
                     for (size_t q = 0; q < len; q++)
                         s[q] = (char)tolower((unsigned char)alpha[rnd(sizeof alpha - 1)]);
@@ -656,10 +674,20 @@ static void test_automaton_matches_naive(void **state)
         }
         set->prefilter = kl_prefilter_build(set);
         assert_non_null(set->prefilter);
+        assert_int_equal(table_is_narrow(set->prefilter), !big);
         unsigned char *cand = malloc(nrules);
-        for (int t = 0; t < 300; t++) {
-            char text[64];
+        for (int t = 0; t < (big ? 150 : 300); t++) {
+            char text[160];
             size_t len = rnd(40), n = 0;
+            const kl_rule *from = set->rules[rnd((uint32_t)nrules)];
+            if (big && from->nclauses) {
+                /* a literal of the set, so long ones are found too */
+                const kl_clause *cl = &from->clauses[rnd((uint32_t)from->nclauses)];
+                for (const char *q = cl->lits[rnd((uint32_t)cl->nlits)]; *q; q++)
+                    if (*q != '\x01')
+                        text[n++] = rnd(2) ? (char)toupper((unsigned char)*q) : *q;
+                len += n;
+            }
             while (n < len) {
                 uint32_t p = rnd(100);
                 if (p == 0 && n + 3 <= len) {
