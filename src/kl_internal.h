@@ -13,11 +13,10 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdarg.h>
-#include <stdio.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "kindlint.h"
 
@@ -218,9 +217,10 @@ struct kl_rule {
      * each pattern is JIT-compiled (jit_re, jit_unless) by kl_rule_prepare,
      * so a rule that meets few candidates never pays for its JIT code. The
      * originals are never changed, so other threads may go on
-     * interpreting them meanwhile. jit_state: 0 not yet, KL_JIT_ON the
-     * copies exist, KL_JIT_OFF JIT is unavailable; read with acquire,
-     * written under kl_rules.jit_lock with release. */
+     * interpreting them meanwhile. jit_state: 0 not yet, KL_JIT_BUSY a
+     * thread is compiling (the others interpret), KL_JIT_ON the copies
+     * exist, KL_JIT_OFF JIT is unavailable; read with acquire, claimed by
+     * compare-and-swap, set with release. */
     atomic_int jit_state;
     atomic_uint jit_uses;
     pcre2_code *jit_re;
@@ -262,14 +262,13 @@ struct kl_rules {
     size_t npacks, packs_cap;
     int compiled;
     struct kl_prefilter *prefilter;
-    pthread_mutex_t jit_lock; /* serialises lazy JIT compilation */
     /* rules 0..nprecompiled-1 came from the precompiled default packs, in
      * their order: the precompiled prefilter serves the set when it holds
      * those and nothing else */
     size_t nprecompiled;
 };
 
-enum { KL_JIT_ON = 1, KL_JIT_OFF = 2, KL_JIT_NOT_YET = 3 };
+enum { KL_JIT_ON = 1, KL_JIT_OFF = 2, KL_JIT_NOT_YET = 3, KL_JIT_BUSY = 4 };
 
 /* Candidate sentences a rule is interpreted on before it is JIT-compiled
  * (compiling a large pattern costs as much as ~50 interpreted runs). */
@@ -277,10 +276,10 @@ enum { KL_JIT_ON = 1, KL_JIT_OFF = 2, KL_JIT_NOT_YET = 3 };
 
 /* Makes r ready for one more candidate sentence, from any thread: counts
  * it, JIT-compiles copies of the rule's patterns and its ASCII twin at the
- * KL_JIT_AFTER-th.
- * Returns KL_JIT_ON (run jit_re and jit_unless), else KL_JIT_NOT_YET or
- * KL_JIT_OFF (interpret re and unless). */
-int kl_rule_prepare(const kl_rules *rules, kl_rule *r);
+ * KL_JIT_AFTER-th; while one thread compiles them, others are told to
+ * interpret. Returns KL_JIT_ON (run jit_re and jit_unless), else
+ * KL_JIT_NOT_YET or KL_JIT_OFF (interpret re and unless). */
+int kl_rule_prepare(kl_rule *r);
 
 /* rules_compile.c: turns one loaded YAML pack into rules appended to set. */
 struct kl_y_pack;

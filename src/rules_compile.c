@@ -331,12 +331,7 @@ pcre2_code *kl_pattern_compile_ascii(const char *pattern)
 
 kl_rules *kl_rules_new(void)
 {
-    kl_rules *rules = calloc(1, sizeof(kl_rules));
-    if (rules && pthread_mutex_init(&rules->jit_lock, NULL) != 0) {
-        free(rules);
-        return NULL;
-    }
-    return rules;
+    return calloc(1, sizeof(kl_rules));
 }
 
 static void rule_free(kl_rule *r)
@@ -395,7 +390,6 @@ void kl_rules_free(kl_rules *rules)
     }
     free(rules->packs);
     kl_prefilter_free(rules->prefilter);
-    pthread_mutex_destroy(&rules->jit_lock);
     free(rules);
 }
 
@@ -792,47 +786,47 @@ kl_status kl_rules_compile(kl_rules *rules, kl_diag *diag)
  * pcre2_jit_compile changes the pattern it compiles, so it compiles copies
  * (under the set's lock) while other threads may still interpret the
  * originals; a thread that sees the state set (acquire) sees the copies. */
-int kl_rule_prepare(const kl_rules *rules, kl_rule *r)
+int kl_rule_prepare(kl_rule *r)
 {
     int state = atomic_load_explicit(&r->jit_state, memory_order_acquire);
-    if (state)
+    if (state == KL_JIT_ON || state == KL_JIT_OFF)
         return state;
-    if (atomic_fetch_add_explicit(&r->jit_uses, 1, memory_order_relaxed) < KL_JIT_AFTER)
+    if (state == KL_JIT_BUSY ||
+        atomic_fetch_add_explicit(&r->jit_uses, 1, memory_order_relaxed) < KL_JIT_AFTER)
         return KL_JIT_NOT_YET;
-    pthread_mutex_t *lock = (pthread_mutex_t *)&rules->jit_lock;
-    pthread_mutex_lock(lock);
-    state = atomic_load_explicit(&r->jit_state, memory_order_relaxed);
-    if (!state) {
-        state = KL_JIT_OFF;
-        pcre2_code *re = pcre2_code_copy(r->re);
-        pcre2_code **unless = r->nunless ? calloc(r->nunless, sizeof *unless) : NULL;
-        int ok = re && (unless || !r->nunless) && pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
-        /* pcre2_match runs an unless-pattern's JIT code when it has some */
-        for (size_t u = 0; ok && u < r->nunless; u++) {
-            ok = (unless[u] = pcre2_code_copy(r->unless[u])) != NULL;
-            if (ok)
-                pcre2_jit_compile(unless[u], PCRE2_JIT_COMPLETE);
-        }
-        if (ok) {
-            /* the ASCII twin: a sentence of ASCII only runs it, faster */
-            pcre2_code *ascii = kl_pattern_compile_ascii(r->pattern);
-            if (ascii && pcre2_jit_compile(ascii, PCRE2_JIT_COMPLETE) != 0) {
-                pcre2_code_free(ascii);
-                ascii = NULL;
-            }
-            r->jit_ascii = ascii;
-            r->jit_re = re;
-            r->jit_unless = unless;
-            state = KL_JIT_ON;
-        } else {
-            pcre2_code_free(re);
-            for (size_t u = 0; unless && u < r->nunless; u++)
-                pcre2_code_free(unless[u]);
-            free(unless);
-        }
-        atomic_store_explicit(&r->jit_state, state, memory_order_release);
+    /* one thread compiles; the others go on interpreting, never waiting */
+    int expected = 0;
+    if (!atomic_compare_exchange_strong_explicit(&r->jit_state, &expected, KL_JIT_BUSY,
+                                                 memory_order_acquire, memory_order_acquire))
+        return expected == KL_JIT_BUSY ? KL_JIT_NOT_YET : expected;
+    state = KL_JIT_OFF;
+    pcre2_code *re = pcre2_code_copy(r->re);
+    pcre2_code **unless = r->nunless ? calloc(r->nunless, sizeof *unless) : NULL;
+    int ok = re && (unless || !r->nunless) && pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+    /* pcre2_match runs an unless-pattern's JIT code when it has some */
+    for (size_t u = 0; ok && u < r->nunless; u++) {
+        ok = (unless[u] = pcre2_code_copy(r->unless[u])) != NULL;
+        if (ok)
+            pcre2_jit_compile(unless[u], PCRE2_JIT_COMPLETE);
     }
-    pthread_mutex_unlock(lock);
+    if (ok) {
+        /* the ASCII twin: a sentence of ASCII only runs it, faster */
+        pcre2_code *ascii = kl_pattern_compile_ascii(r->pattern);
+        if (ascii && pcre2_jit_compile(ascii, PCRE2_JIT_COMPLETE) != 0) {
+            pcre2_code_free(ascii);
+            ascii = NULL;
+        }
+        r->jit_ascii = ascii;
+        r->jit_re = re;
+        r->jit_unless = unless;
+        state = KL_JIT_ON;
+    } else {
+        pcre2_code_free(re);
+        for (size_t u = 0; unless && u < r->nunless; u++)
+            pcre2_code_free(unless[u]);
+        free(unless);
+    }
+    atomic_store_explicit(&r->jit_state, state, memory_order_release);
     return state;
 }
 

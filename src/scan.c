@@ -439,7 +439,7 @@ static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *
         const kl_rule *r = rules->rules[ri];
         if (!kl_policy_is_enabled(c->opt->policy, r))
             continue;
-        int jit = kl_rule_prepare(rules, rules->rules[ri]) == KL_JIT_ON;
+        int jit = kl_rule_prepare(rules->rules[ri]) == KL_JIT_ON;
         const pcre2_code *re = jit ? r->jit_re : r->re;
         if (jit && r->jit_ascii) {
             if (ascii < 0)

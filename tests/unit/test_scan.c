@@ -4,7 +4,9 @@
  * UTF-16 and big inputs, and which sentences run a rule's ASCII twin.
  */
 #include "helpers.h"
+
 #include "kl_internal.h"
+#include <pthread.h>
 
 static const char never_rule[] =
     ONE_RULE("\\byou\\s+never\\s+(?<act>[a-z][^.!?;,]*)", "    unless: ['\\bmind\\b']\n");
@@ -214,6 +216,88 @@ static void test_ascii_twin_when_safe(void **state)
     pcre2_match_data_free(md);
     pcre2_code_free(utf);
     pcre2_code_free(asc);
+}
+
+/* Threads that share a rule set JIT-compile each rule once, at its
+ * KL_JIT_AFTER-th candidate, whichever thread gets there: the others go on
+ * interpreting meanwhile, and every scan finds the same. (No cmocka
+ * assertions in the threads: they count what differs.) */
+enum { JIT_THREADS = 4, JIT_SCANS = 60 };
+
+typedef struct jit_job {
+    const kl_rules *rules;
+    const char *text;
+    size_t want_n, want_sum; /* findings of a scan, and the sum of their offsets */
+    int bad;
+} jit_job;
+
+static int count_finding(const kl_finding *f, void *userdata)
+{
+    size_t *acc = userdata;
+    acc[0]++;
+    acc[1] += f->offset;
+    return 0;
+}
+
+static void *jit_worker(void *arg)
+{
+    jit_job *j = arg;
+    kl_scanner *sc = kl_scanner_new(j->rules);
+    if (!sc) {
+        j->bad++;
+        return NULL;
+    }
+    for (int i = 0; i < JIT_SCANS; i++) {
+        size_t acc[2] = {0, 0};
+        kl_scan_options o;
+        memset(&o, 0, sizeof o);
+        o.abi_version = KL_ABI_VERSION;
+        o.kind = KL_DOC_TEXT;
+        o.on_finding = count_finding;
+        o.userdata = acc;
+        kl_diag d;
+        if (kl_scan(sc, &o, j->text, strlen(j->text), &d) != KL_OK || acc[0] != j->want_n ||
+            acc[1] != j->want_sum)
+            j->bad++;
+    }
+    kl_scanner_free(sc);
+    return NULL;
+}
+
+static void test_jit_shared_by_threads(void **state)
+{
+    (void)state;
+    const char *text = "You never listen to me. Calm down, you are overreacting. You always do "
+                       "this! It's your fault. I'm sorry you feel that way. You're such an "
+                       "idiot. Why do you always forget? You\xE2\x80\x99re never on time.";
+    kl_diag d;
+    kl_rules *rules = kl_rules_new();
+    assert_int_equal(kl_rules_add_defaults(rules, &d), KL_OK);
+    assert_int_equal(kl_rules_compile(rules, &d), KL_OK);
+    found_list f;
+    scan_text(rules, text, &f); /* the first scan interprets every rule */
+    assert_true(f.n >= 6);
+    jit_job jobs[JIT_THREADS];
+    pthread_t t[JIT_THREADS];
+    size_t sum = 0;
+    for (size_t i = 0; i < f.n; i++)
+        sum += f.items[i].offset;
+    for (int k = 0; k < JIT_THREADS; k++) {
+        jobs[k] = (jit_job){rules, text, f.n, sum, 0};
+        assert_int_equal(pthread_create(&t[k], NULL, jit_worker, &jobs[k]), 0);
+    }
+    for (int k = 0; k < JIT_THREADS; k++) {
+        pthread_join(t[k], NULL);
+        assert_int_equal(jobs[k].bad, 0);
+    }
+    uint32_t jit = 0;
+    pcre2_config(PCRE2_CONFIG_JIT, &jit);
+    size_t on = 0;
+    for (size_t i = 0; i < rules->count; i++)
+        on += atomic_load(&rules->rules[i]->jit_state) == KL_JIT_ON;
+    if (jit)
+        assert_true(on >= 6); /* the rules that found something, at least */
+    kl_rules_free(rules);
 }
 
 static void test_overlaps_reported_once(void **state)
@@ -440,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_jit_after_some_candidates),
         cmocka_unit_test(test_ascii_twin_only_on_ascii),
         cmocka_unit_test(test_ascii_twin_when_safe),
+        cmocka_unit_test(test_jit_shared_by_threads),
         cmocka_unit_test(test_overlaps_reported_once),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_nul_bom_and_utf16),
