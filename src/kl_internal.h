@@ -213,20 +213,26 @@ struct kl_rule {
     char *pattern;
     pcre2_code *re;
     /* JIT compilation is lazy: a rule's first KL_JIT_AFTER candidate
-     * sentences run in PCRE2's interpreter (re, unless), and then a copy of
-     * each pattern is JIT-compiled (jit_re, jit_unless) by kl_rule_prepare,
-     * so a rule that meets few candidates never pays for its JIT code. The
-     * originals are never changed, so other threads may go on
-     * interpreting them meanwhile. jit_state: 0 not yet, KL_JIT_BUSY a
-     * thread is compiling (the others interpret), KL_JIT_ON the copies
-     * exist, KL_JIT_OFF JIT is unavailable; read with acquire, claimed by
-     * compare-and-swap, set with release. */
+     * sentences run in PCRE2's interpreter (re, unless), and then its ASCII
+     * twin and copies of its unless-patterns are JIT-compiled (jit_ascii,
+     * jit_unless) by kl_rule_prepare, so a rule that meets few candidates
+     * never pays for JIT code. The originals are never changed, so other
+     * threads may go on interpreting them meanwhile. jit_state: 0 not yet,
+     * KL_JIT_BUSY a thread is compiling (the others interpret), KL_JIT_ON
+     * the copies exist, KL_JIT_OFF JIT is unavailable; read with acquire,
+     * claimed by compare-and-swap, set with release. */
     atomic_int jit_state;
     atomic_uint jit_uses;
+    /* the pattern's own JIT code (jit_re) is made at once for a rule
+     * without an ASCII twin, else at its KL_JIT_AFTER-th candidate sentence
+     * that is not ASCII only (utf_state and utf_uses, as jit_state and
+     * jit_uses): a rule that meets little such text never pays for it */
+    atomic_int utf_state;
+    atomic_uint utf_uses;
     pcre2_code *jit_re;
-    /* the pattern compiled without UTF and UCP, JIT-compiled with jit_re
-     * (NULL: none): on a sentence of ASCII only it matches as re does, in
-     * about three quarters of the time (kl_pattern_compile_ascii) */
+    /* the pattern compiled without UTF and UCP, JIT-compiled (NULL: none):
+     * on a sentence of ASCII only it matches as re does, in about three
+     * quarters of the time (kl_pattern_compile_ascii) */
     pcre2_code *jit_ascii;
     pcre2_code **jit_unless;
     pcre2_code **unless;
@@ -275,11 +281,17 @@ enum { KL_JIT_ON = 1, KL_JIT_OFF = 2, KL_JIT_NOT_YET = 3, KL_JIT_BUSY = 4 };
 #define KL_JIT_AFTER 24u
 
 /* Makes r ready for one more candidate sentence, from any thread: counts
- * it, JIT-compiles copies of the rule's patterns and its ASCII twin at the
- * KL_JIT_AFTER-th; while one thread compiles them, others are told to
- * interpret. Returns KL_JIT_ON (run jit_re and jit_unless), else
- * KL_JIT_NOT_YET or KL_JIT_OFF (interpret re and unless). */
+ * it, and at the KL_JIT_AFTER-th JIT-compiles the rule's ASCII twin and
+ * copies of its unless-patterns (and of its pattern when it has no twin);
+ * while one thread compiles, others are told to interpret. Returns
+ * KL_JIT_ON (run jit_ascii on ASCII, jit_unless), else KL_JIT_NOT_YET or
+ * KL_JIT_OFF (interpret re and unless). */
 int kl_rule_prepare(kl_rule *r);
+/* After kl_rule_prepare gave KL_JIT_ON, for a sentence jit_ascii cannot
+ * take: counts it and JIT-compiles a copy of the pattern (jit_re) at the
+ * KL_JIT_AFTER-th. Returns KL_JIT_ON (run jit_re), else KL_JIT_NOT_YET
+ * or KL_JIT_OFF (interpret re). */
+int kl_rule_prepare_utf(kl_rule *r);
 
 /* rules_compile.c: turns one loaded YAML pack into rules appended to set. */
 struct kl_y_pack;

@@ -786,47 +786,86 @@ kl_status kl_rules_compile(kl_rules *rules, kl_diag *diag)
  * pcre2_jit_compile changes the pattern it compiles, so it compiles copies
  * (under the set's lock) while other threads may still interpret the
  * originals; a thread that sees the state set (acquire) sees the copies. */
-int kl_rule_prepare(kl_rule *r)
+/* Claims r's JIT compilation tracked by state and uses: returns 0 when this
+ * thread is to compile now, else what to run (KL_JIT_ON, KL_JIT_OFF, or
+ * KL_JIT_NOT_YET: interpret). */
+static int jit_claim(atomic_int *state, atomic_uint *uses)
 {
-    int state = atomic_load_explicit(&r->jit_state, memory_order_acquire);
-    if (state == KL_JIT_ON || state == KL_JIT_OFF)
-        return state;
-    if (state == KL_JIT_BUSY ||
-        atomic_fetch_add_explicit(&r->jit_uses, 1, memory_order_relaxed) < KL_JIT_AFTER)
+    int st = atomic_load_explicit(state, memory_order_acquire);
+    if (st == KL_JIT_ON || st == KL_JIT_OFF)
+        return st;
+    if (st == KL_JIT_BUSY ||
+        atomic_fetch_add_explicit(uses, 1, memory_order_relaxed) < KL_JIT_AFTER)
         return KL_JIT_NOT_YET;
     /* one thread compiles; the others go on interpreting, never waiting */
     int expected = 0;
-    if (!atomic_compare_exchange_strong_explicit(&r->jit_state, &expected, KL_JIT_BUSY,
+    if (!atomic_compare_exchange_strong_explicit(state, &expected, KL_JIT_BUSY,
                                                  memory_order_acquire, memory_order_acquire))
         return expected == KL_JIT_BUSY ? KL_JIT_NOT_YET : expected;
-    state = KL_JIT_OFF;
-    pcre2_code *re = pcre2_code_copy(r->re);
+    return 0;
+}
+
+/* A JIT-compiled copy of re, or NULL. */
+static pcre2_code *jit_copy(const pcre2_code *re)
+{
+    pcre2_code *c = pcre2_code_copy(re);
+    if (c && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) != 0) {
+        pcre2_code_free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+int kl_rule_prepare(kl_rule *r)
+{
+    int state = jit_claim(&r->jit_state, &r->jit_uses);
+    if (state)
+        return state;
     pcre2_code **unless = r->nunless ? calloc(r->nunless, sizeof *unless) : NULL;
-    int ok = re && (unless || !r->nunless) && pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+    /* the ASCII twin: a sentence of ASCII only runs it, faster */
+    pcre2_code *ascii = kl_pattern_compile_ascii(r->pattern);
+    if (ascii && pcre2_jit_compile(ascii, PCRE2_JIT_COMPLETE) != 0) {
+        pcre2_code_free(ascii);
+        ascii = NULL;
+    }
+    /* without a twin, every sentence needs the pattern's own JIT code */
+    pcre2_code *re = ascii ? NULL : jit_copy(r->re);
+    int ok = (ascii || re) && (unless || !r->nunless);
     /* pcre2_match runs an unless-pattern's JIT code when it has some */
     for (size_t u = 0; ok && u < r->nunless; u++) {
         ok = (unless[u] = pcre2_code_copy(r->unless[u])) != NULL;
         if (ok)
             pcre2_jit_compile(unless[u], PCRE2_JIT_COMPLETE);
     }
+    state = KL_JIT_OFF;
     if (ok) {
-        /* the ASCII twin: a sentence of ASCII only runs it, faster */
-        pcre2_code *ascii = kl_pattern_compile_ascii(r->pattern);
-        if (ascii && pcre2_jit_compile(ascii, PCRE2_JIT_COMPLETE) != 0) {
-            pcre2_code_free(ascii);
-            ascii = NULL;
-        }
         r->jit_ascii = ascii;
-        r->jit_re = re;
         r->jit_unless = unless;
+        if (re) {
+            r->jit_re = re;
+            atomic_store_explicit(&r->utf_state, KL_JIT_ON, memory_order_release);
+        }
         state = KL_JIT_ON;
     } else {
+        pcre2_code_free(ascii);
         pcre2_code_free(re);
         for (size_t u = 0; unless && u < r->nunless; u++)
             pcre2_code_free(unless[u]);
         free(unless);
     }
     atomic_store_explicit(&r->jit_state, state, memory_order_release);
+    return state;
+}
+
+int kl_rule_prepare_utf(kl_rule *r)
+{
+    int state = jit_claim(&r->utf_state, &r->utf_uses);
+    if (state)
+        return state;
+    pcre2_code *re = jit_copy(r->re);
+    r->jit_re = re;
+    state = re ? KL_JIT_ON : KL_JIT_OFF;
+    atomic_store_explicit(&r->utf_state, state, memory_order_release);
     return state;
 }
 

@@ -439,18 +439,22 @@ static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *
         const kl_rule *r = rules->rules[ri];
         if (!kl_policy_is_enabled(c->opt->policy, r))
             continue;
-        int jit = kl_rule_prepare(rules->rules[ri]) == KL_JIT_ON;
-        const pcre2_code *re = jit ? r->jit_re : r->re;
-        if (jit && r->jit_ascii) {
-            if (ascii < 0)
+        /* JIT code for the unless-patterns, and for this pattern: the
+         * ASCII twin, or the pattern's own */
+        int jit = kl_rule_prepare(rules->rules[ri]) == KL_JIT_ON, jit_re = jit;
+        const pcre2_code *re = r->re;
+        if (jit) {
+            if (r->jit_ascii && ascii < 0)
                 ascii = all_ascii(subj, slen);
-            if (ascii)
+            if (r->jit_ascii && ascii)
                 re = r->jit_ascii;
+            else if ((jit_re = kl_rule_prepare_utf(rules->rules[ri]) == KL_JIT_ON))
+                re = r->jit_re;
         }
         size_t off = 0;
         int first = 1;
         while (off <= slen) {
-            int rc = match_at(sc, re, jit, subj, slen, off);
+            int rc = match_at(sc, re, jit_re, subj, slen, off);
             if (rc == PCRE2_ERROR_NOMATCH)
                 break;
             if (rc < 0) {

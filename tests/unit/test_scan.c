@@ -127,15 +127,21 @@ static void test_jit_after_some_candidates(void **state)
     }
     uint32_t jit = 0;
     pcre2_config(PCRE2_CONFIG_JIT, &jit);
-    if (jit)
+    if (jit) {
         assert_int_equal(atomic_load(&rule->jit_state), KL_JIT_ON);
+        /* ASCII text only: the twin ran, the pattern's own JIT code was
+         * never needed */
+        assert_non_null(rule->jit_ascii);
+        assert_null(rule->jit_re);
+    }
     kl_rules_free(r);
 }
 
 /* Once JIT-compiled, a rule runs its ASCII twin (compiled without UTF and
  * UCP) on sentences of ASCII only, and its own code on the others: a
  * typographic apostrophe and a letter outside ASCII are still read as
- * characters. */
+ * characters. The pattern's own code is interpreted until its
+ * KL_JIT_AFTER-th sentence that is not ASCII only, then JIT-compiled. */
 static void test_ascii_twin_only_on_ascii(void **state)
 {
     (void)state;
@@ -144,7 +150,12 @@ static void test_ascii_twin_only_on_ascii(void **state)
     static const char *const want[] = {"You\xE2\x80\x99re always", "Zo\xC3\xAB always",
                                        "Bob always", "You're always"};
     found_list f;
-    for (unsigned i = 0; i < KL_JIT_AFTER; i++) {
+    for (unsigned i = 0; i < KL_JIT_AFTER + 20; i++) {
+        if (i == KL_JIT_AFTER / 2 + 2) {
+            /* the twin is there; the pattern's own code is not, yet */
+            assert_int_not_equal(atomic_load(&rule->jit_state), 0);
+            assert_int_equal(atomic_load(&rule->utf_state), 0);
+        }
         scan_text(r,
                   "You\xE2\x80\x99re always late. Zo\xC3\xAB always forgets. Bob always "
                   "forgets. You're always late.",
@@ -158,6 +169,8 @@ static void test_ascii_twin_only_on_ascii(void **state)
     if (jit) {
         assert_int_equal(atomic_load(&rule->jit_state), KL_JIT_ON);
         assert_non_null(rule->jit_ascii);
+        assert_int_equal(atomic_load(&rule->utf_state), KL_JIT_ON);
+        assert_non_null(rule->jit_re);
     }
     kl_rules_free(r);
 }
