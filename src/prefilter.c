@@ -51,16 +51,19 @@
  * Aho-Corasick automaton over ASCII-folded bytes: a dense transition table
  * over byte classes (bytes that occur in no literal share class 0), with
  * failure links resolved at build time, so a scan is one table load per
- * byte. Its entries are 16 bits when there are fewer than 65535 states (the
- * default packs have about 52,000), else 32. States with outputs are numbered last, so "is there an
- * output here?" is one compare, and they are noted without a branch and handled in batches. Each
- * distinct literal has an id, and a hit sets its bit in a small bitmap on the stack. Each rule has
- * an anchor, its rarest clause; a hit on an anchor literal queues the rule, and at the end of the
- * sentence only queued rules have their clauses checked against the bitmap. A word such as "you",
- * in the clauses of a hundred rules, thus costs one bit, not a hundred writes. The scan allocates
- * nothing and writes only to the caller's mark and list, so one prefilter serves many scanner
- * threads. The table is megabytes and each load waits for the one before, so kl_prefilter_batch
- * runs two sentences' passes in step: two loads are in flight at once.
+ * byte. Its entries are 16 bits when there are fewer than 65535 states
+ * (the default packs have about 52,000), else 32. States with outputs are
+ * numbered last, so "is there an output here?" is one compare, and they
+ * are noted without a branch and handled in batches. Each distinct literal
+ * has an id, and a hit sets its bit in a small bitmap on the stack. Each
+ * rule has an anchor, its rarest clause; a hit on an anchor literal queues
+ * the rule, and at the end of the sentence only queued rules have their
+ * clauses checked against the bitmap. A word such as "you", in the clauses
+ * of a hundred rules, thus costs one bit, not a hundred writes. The scan
+ * allocates nothing and writes only to the caller's mark and list, so one
+ * prefilter serves many scanner threads. The table is megabytes and each
+ * load waits for the one before, so kl_prefilter_batch runs two sentences'
+ * passes in step: two loads are in flight at once.
  *
  * kindlint-precompile writes the automaton of the default packs as C
  * (kl_prefilter_write_c); kl_prefilter_from_image serves it as it is.

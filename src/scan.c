@@ -133,17 +133,8 @@ static int is_ellipsis(const unsigned char *s, size_t i, size_t len)
 /* A '.' after these does not end a sentence. */
 static int is_abbreviation(const unsigned char *s, size_t start, size_t dot)
 {
-#define ABBR(x)                                                                                    \
-    {                                                                                              \
-        x, sizeof x - 1                                                                            \
-    }
-    static const struct {
-        const char *s;
-        size_t n;
-    } abbr[] = {ABBR("mr"), ABBR("mrs"),    ABBR("ms"),  ABBR("dr"), ABBR("prof"),
-                ABBR("sr"), ABBR("jr"),     ABBR("st"),  ABBR("vs"), ABBR("etc"),
-                ABBR("cf"), ABBR("approx"), ABBR("e.g"), ABBR("i.e")};
-#undef ABBR
+    static const char *const abbr[] = {"mr", "mrs", "ms",  "dr", "prof",   "sr",  "jr",
+                                       "st", "vs",  "etc", "cf", "approx", "e.g", "i.e"};
     size_t b = dot;
     while (b > start && (isalpha(s[b - 1]) || (s[b - 1] == '.' && b - 1 > start)))
         b--;
@@ -153,7 +144,8 @@ static int is_abbreviation(const unsigned char *s, size_t start, size_t dot)
     if (n == 1 && b > start && s[b - 1] == '.')
         return 1; /* U.S., e.g. (inner dots) */
     for (size_t i = 0; i < sizeof abbr / sizeof abbr[0]; i++)
-        if (abbr[i].n == n && strncasecmp((const char *)s + b, abbr[i].s, n) == 0)
+        if (tolower(s[b]) == abbr[i][0] && strncasecmp((const char *)s + b, abbr[i], n) == 0 &&
+            abbr[i][n] == '\0')
             return 1;
     return 0;
 }
@@ -441,20 +433,20 @@ static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *
             continue;
         /* JIT code for the unless-patterns, and for this pattern: the
          * ASCII twin, or the pattern's own */
-        int jit = kl_rule_prepare(rules->rules[ri]) == KL_JIT_ON, jit_re = jit;
+        int jit = kl_rule_prepare(rules->rules[ri]) == KL_JIT_ON, jit_main = jit;
         const pcre2_code *re = r->re;
         if (jit) {
             if (r->jit_ascii && ascii < 0)
                 ascii = all_ascii(subj, slen);
             if (r->jit_ascii && ascii)
                 re = r->jit_ascii;
-            else if ((jit_re = kl_rule_prepare_utf(rules->rules[ri]) == KL_JIT_ON))
+            else if ((jit_main = kl_rule_prepare_utf(rules->rules[ri]) == KL_JIT_ON))
                 re = r->jit_re;
         }
         size_t off = 0;
         int first = 1;
         while (off <= slen) {
-            int rc = match_at(sc, re, jit_re, subj, slen, off);
+            int rc = match_at(sc, re, jit_main, subj, slen, off);
             if (rc == PCRE2_ERROR_NOMATCH)
                 break;
             if (rc < 0) {
