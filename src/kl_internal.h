@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "kindlint.h"
 
@@ -315,6 +316,36 @@ pcre2_code *kl_pattern_compile(const char *pattern, const char *file, const char
  * outside ASCII that a quantifier may follow, \x{...} past 0xFF, or any
  * other error. */
 pcre2_code *kl_pattern_compile_ascii(const char *pattern);
+
+/* Where a scan for the n (at most 8) bytes of set may start in s[from,
+ * to): no byte before the index returned is one of them. Sixteen bytes
+ * are passed over at a time where the compiler has vector extensions; the
+ * caller reads on from there byte by byte as before. */
+static inline size_t kl_skip_none_of(const unsigned char *s, size_t from, size_t to,
+                                     const unsigned char *set, int n)
+{
+    size_t i = from;
+#if defined(__GNUC__)
+    typedef unsigned char v16 __attribute__((vector_size(16)));
+    v16 want[8];
+    n = n < 8 ? n : 8;
+    for (int k = 0; k < n; k++)
+        want[k] = (v16){0} + set[k];
+    for (; i + 16 <= to; i += 16) {
+        v16 b, hit = {0};
+        memcpy(&b, s + i, 16);
+        for (int k = 0; k < n; k++)
+            hit |= (v16)(b == want[k]);
+        uint64_t h[2];
+        memcpy(h, &hit, 16);
+        if (h[0] | h[1])
+            break;
+    }
+#else
+    (void)s, (void)to, (void)set, (void)n;
+#endif
+    return i;
+}
 
 /* template.c */
 kl_status kl_template_parse(kl_template *t, const char *source, kl_rule *rule, char *err,

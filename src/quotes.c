@@ -113,7 +113,12 @@ kl_status kl_doc_blank_quotes(kl_doc *doc)
 {
     const unsigned char *s = (const unsigned char *)doc->text;
     size_t len = doc->len;
+    /* what a quotation can open with: " ' and the lead byte of “ and ‘ */
+    static const unsigned char opens[] = {'"', '\'', 0xE2};
     for (size_t i = doc->start; i < len; i++) {
+        i = kl_skip_none_of(s, i, len, opens, sizeof opens);
+        if (i >= len)
+            break;
         unsigned char c = s[i];
         int kind = 0;
         size_t open_len = 1;

@@ -151,7 +151,8 @@ static int is_abbreviation(const unsigned char *s, size_t start, size_t dot)
 }
 
 /* The bytes next_sentence stops at: a hard boundary, a line break, a
- * sentence mark, and the first byte of an ellipsis. */
+ * sentence mark, and the first byte of an ellipsis (as a table, and as a
+ * list for kl_skip_none_of). */
 static const unsigned char ends_here[256] = {[(unsigned char)KL_BOUNDARY] = 1,
                                              ['\n'] = 1,
                                              ['\r'] = 1,
@@ -159,6 +160,8 @@ static const unsigned char ends_here[256] = {[(unsigned char)KL_BOUNDARY] = 1,
                                              ['!'] = 1,
                                              ['?'] = 1,
                                              [0xE2] = 1};
+
+static const unsigned char ends_in[] = {KL_BOUNDARY, '\n', '\r', '.', '!', '?', 0xE2};
 
 /* Finds the next sentence at or after *pos. Returns 0 at the end. *forced
  * is set when the sentence was cut at KL_MAX_SENTENCE rather than ended. */
@@ -178,6 +181,7 @@ static int next_sentence(const unsigned char *s, size_t len, size_t *pos, size_t
         *forced = 0;
         while (i < len) {
             /* most bytes neither end a sentence nor reach its longest */
+            i = kl_skip_none_of(s, i, lim, ends_in, sizeof ends_in);
             while (i < lim && !ends_here[s[i]])
                 i++;
             if (i >= len)

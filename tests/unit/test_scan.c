@@ -313,6 +313,39 @@ static void test_jit_shared_by_threads(void **state)
     kl_rules_free(rules);
 }
 
+/* kl_skip_none_of never passes a byte of its set, and passes over
+ * sixteen bytes at a time where none is (with vector extensions). */
+static void test_skip_none_of(void **state)
+{
+    (void)state;
+    static const unsigned char pool[] = {'a', ' ',  '.',  '!',  '?',  '\n', '\r', 0x1E,
+                                         '"', '\'', 0xE2, 0x80, 0x99, 0xC3, 'z',  0};
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    size_t skipped = 0;
+    for (int round = 0; round < 20000; round++) {
+        unsigned char buf[96], set[8];
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t len = x % sizeof buf;
+        int sparse = (x >> 8) % 2; /* mostly 'a', so whole blocks hold no target */
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[i] = sparse && x % 8 ? 'a' : pool[x % sizeof pool];
+        }
+        int n = 1 + (int)((x >> 16) % 8);
+        for (int k = 0; k < n; k++)
+            set[k] = pool[(x >> (20 + 3 * k)) % sizeof pool];
+        size_t from = len ? (x >> 44) % len : 0, to = len;
+        size_t at = kl_skip_none_of(buf, from, to, set, n);
+        assert_true(at >= from && at <= to);
+        for (size_t i = from; i < at; i++)
+            assert_null(memchr(set, buf[i], (size_t)n));
+        skipped += at - from;
+    }
+#if defined(__GNUC__)
+    assert_true(skipped > 10000);
+#endif
+}
+
 static void test_overlaps_reported_once(void **state)
 {
     (void)state;
@@ -538,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_ascii_twin_only_on_ascii),
         cmocka_unit_test(test_ascii_twin_when_safe),
         cmocka_unit_test(test_jit_shared_by_threads),
+        cmocka_unit_test(test_skip_none_of),
         cmocka_unit_test(test_overlaps_reported_once),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_nul_bom_and_utf16),
