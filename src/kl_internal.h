@@ -327,13 +327,16 @@ static inline size_t kl_skip_none_of(const unsigned char *s, size_t from, size_t
     size_t i = from;
 #if defined(__GNUC__)
     typedef unsigned char v16 __attribute__((vector_size(16)));
-    v16 want[8];
+    v16 want[8] = {{0}};
     n = n < 8 ? n : 8;
+    /* unrolled, with set constant where inlined, the vectors are constants */
+#pragma GCC unroll 8
     for (int k = 0; k < n; k++)
         want[k] = (v16){0} + set[k];
     for (; i + 16 <= to; i += 16) {
         v16 b, hit = {0};
         memcpy(&b, s + i, 16);
+#pragma GCC unroll 8
         for (int k = 0; k < n; k++)
             hit |= (v16)(b == want[k]);
         uint64_t h[2];
