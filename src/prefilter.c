@@ -442,6 +442,16 @@ typedef struct item {
     strset ex; /* a group: every string it can match, when few (valid) */
 } item;
 
+/* Frees what an item holds (a group's or a lookaround's clauses and
+ * strings); other kinds hold nothing. */
+static void item_release(item *it)
+{
+    if (it->kind == ITEM_GROUP || it->kind == ITEM_ASSERT) {
+        conj_free(&it->g);
+        strset_free(&it->ex);
+    }
+}
+
 static void parse_alt(deriv *d, conj *out, strset *ex);
 
 static int conj_push(deriv *d, conj *k, kl_clause c)
@@ -1043,10 +1053,7 @@ static void parse_conditional(deriv *d, item *it)
         item cond;
         memset(&cond, 0, sizeof cond);
         parse_group(d, &cond); /* an assertion */
-        if (cond.kind == ITEM_GROUP || cond.kind == ITEM_ASSERT) {
-            conj_free(&cond.g);
-            strset_free(&cond.ex);
-        }
+        item_release(&cond);
     } else {
         skip_past(d, ')'); /* (1) (<name>) ('name') (R) (R&name) (DEFINE) ... */
     }
@@ -1468,10 +1475,7 @@ static void parse_seq(deriv *d, conj *out, strset *ex)
         item it;
         next_item(d, &it);
         if (d->bail) {
-            if (it.kind == ITEM_GROUP || it.kind == ITEM_ASSERT) {
-                conj_free(&it.g);
-                strset_free(&it.ex);
-            }
+            item_release(&it);
             break;
         }
         long min = 1, max = 1;
@@ -1480,10 +1484,7 @@ static void parse_seq(deriv *d, conj *out, strset *ex)
             parse_quantifier(d, &min, &max);
         }
         if (d->bail) {
-            if (it.kind == ITEM_GROUP || it.kind == ITEM_ASSERT) {
-                conj_free(&it.g);
-                strset_free(&it.ex);
-            }
+            item_release(&it);
             break;
         }
         if (it.kind == ITEM_LIT && it.c == ' ')
@@ -1970,6 +1971,12 @@ static int cmp_u32(const void *a, const void *b)
 static size_t lit_key(const lit_ref *l)
 {
     return (size_t)l->state * 4 + ((l->wb & ENTRY_WB) >> 28);
+}
+
+/* Does pf have an automaton (else it is off: every rule is a candidate)? */
+static int has_table(const struct kl_prefilter *pf)
+{
+    return pf->trans || pf->trans16;
 }
 
 /* Makes pf's table trans16 (its states fit in 16 bits, and OUT_ALL16 is
@@ -2503,7 +2510,7 @@ static void pass_init(const struct kl_prefilter *pf, pass *p, const char *text, 
                       unsigned char *mark, uint32_t *list)
 {
     p->t = (const unsigned char *)text;
-    p->len = pf->trans || pf->trans16 ? len : 0;
+    p->len = has_table(pf) ? len : 0;
     p->i = 0;
     p->s = 0;
     p->mark = mark;
@@ -2621,7 +2628,7 @@ static size_t pass_finish(const struct kl_prefilter *pf, pass *p)
     size_t nrules = pf->nrules, n = p->n;
     uint32_t *list = p->list;
     unsigned char *mark = p->mark;
-    if (!pf->trans && !pf->trans16)
+    if (!has_table(pf))
         return n;
     if (p->all || !take_outputs(pf, p->seen, p->seen_at, p->nseen, p->t, p->len, p->hit, mark, list,
                                 &n, p->queue, &p->nq, &p->overflow)) {
@@ -2788,7 +2795,7 @@ static int write_u32s(FILE *out, const char *name, const char *part, const uint3
 
 int kl_prefilter_write_c(const struct kl_prefilter *pf, FILE *out, const char *name)
 {
-    if (!pf || !(pf->trans || pf->trans16) || pf->borrowed)
+    if (!pf || !has_table(pf) || pf->borrowed)
         return -1;
     size_t nwords = pf->cl_at[pf->ncl];
     fprintf(out, "static const unsigned char %s_base[%zu] = {", name, pf->nrules ? pf->nrules : 1);

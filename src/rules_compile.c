@@ -805,10 +805,9 @@ static int jit_claim(atomic_int *state, atomic_uint *uses)
     return 0;
 }
 
-/* A JIT-compiled copy of re, or NULL. */
-static pcre2_code *jit_copy(const pcre2_code *re)
+/* c, JIT-compiled; NULL (c freed) when it or its JIT code is missing. */
+static pcre2_code *jit_or_free(pcre2_code *c)
 {
-    pcre2_code *c = pcre2_code_copy(re);
     if (c && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) != 0) {
         pcre2_code_free(c);
         c = NULL;
@@ -823,13 +822,9 @@ int kl_rule_prepare(kl_rule *r)
         return state;
     pcre2_code **unless = r->nunless ? calloc(r->nunless, sizeof *unless) : NULL;
     /* the ASCII twin: a sentence of ASCII only runs it, faster */
-    pcre2_code *ascii = kl_pattern_compile_ascii(r->pattern);
-    if (ascii && pcre2_jit_compile(ascii, PCRE2_JIT_COMPLETE) != 0) {
-        pcre2_code_free(ascii);
-        ascii = NULL;
-    }
+    pcre2_code *ascii = jit_or_free(kl_pattern_compile_ascii(r->pattern));
     /* without a twin, every sentence needs the pattern's own JIT code */
-    pcre2_code *re = ascii ? NULL : jit_copy(r->re);
+    pcre2_code *re = ascii ? NULL : jit_or_free(pcre2_code_copy(r->re));
     int ok = (ascii || re) && (unless || !r->nunless);
     /* pcre2_match runs an unless-pattern's JIT code when it has some */
     for (size_t u = 0; ok && u < r->nunless; u++) {
@@ -862,7 +857,7 @@ int kl_rule_prepare_utf(kl_rule *r)
     int state = jit_claim(&r->utf_state, &r->utf_uses);
     if (state)
         return state;
-    pcre2_code *re = jit_copy(r->re);
+    pcre2_code *re = jit_or_free(pcre2_code_copy(r->re));
     r->jit_re = re;
     state = re ? KL_JIT_ON : KL_JIT_OFF;
     atomic_store_explicit(&r->utf_state, state, memory_order_release);
