@@ -424,12 +424,14 @@ static int use_color(int setting)
 /* Many files at once (-j N)                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* The paths are walked first; workers then lint them with the one
- * compiled rule set (each thread has its own scanners, that is match data
- * and JIT stack), keeping each file's findings and messages, and the main
- * thread prints them in walk order, so the output is the same for any N.
- * Workers run at most a few files ahead of the printer, which bounds
- * memory. */
+/* A walker thread lists the paths; N workers (the main thread is one) lint
+ * them with the one compiled rule set (each thread has its own scanners,
+ * that is match data and JIT stack), keeping each file's findings and
+ * messages. The files are printed in walk order, so the output is the same
+ * for any N: the worker that finishes the next file to print prints it,
+ * and the files after it that are done, while the others go on linting.
+ * No thread waits for a printer, and none is woken per file. Workers run
+ * at most a few files ahead of the printing, which bounds memory. */
 typedef struct job {
     char *path;
     char *data;
@@ -453,9 +455,11 @@ typedef struct pool {
     int walk_errors;
     size_t next;    /* the next job to take */
     size_t printed; /* jobs printed so far */
-    size_t ahead;   /* how far workers may run ahead of the printer */
-    pthread_mutex_t mu;
-    pthread_cond_t done_cv, work_cv;
+    size_t ahead;   /* how far workers may run ahead of the printing */
+    int printing;   /* a worker is printing jobs */
+    pthread_mutex_t mu;       /* the fields above */
+    pthread_cond_t cv;        /* a job to take, or room to take it */
+    pthread_mutex_t setup_mu; /* the configuration cache */
 } pool;
 
 static void collect_path(const char *path, void *ud)
@@ -472,8 +476,7 @@ static void collect_path(const char *path, void *ud)
     if (q) {
         p->jobs = q;
         p->jobs[p->njobs++] = j;
-        pthread_cond_broadcast(&p->work_cv);
-        pthread_cond_broadcast(&p->done_cv);
+        pthread_cond_signal(&p->cv);
     } else {
         free(j->path);
         free(j);
@@ -484,9 +487,9 @@ static void collect_path(const char *path, void *ud)
 static int pool_skip(const char *path, int is_dir, void *ud)
 {
     pool *p = ud;
-    pthread_mutex_lock(&p->mu); /* the configuration cache is shared */
+    pthread_mutex_lock(&p->setup_mu);
     int skip = skip_path(path, is_dir, p->c);
-    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->setup_mu);
     return skip;
 }
 
@@ -500,8 +503,7 @@ static void *walker(void *arg)
     pthread_mutex_lock(&p->mu);
     p->walk_errors = errors;
     p->walked = 1;
-    pthread_cond_broadcast(&p->work_cv);
-    pthread_cond_broadcast(&p->done_cv);
+    pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     return NULL;
 }
@@ -560,13 +562,13 @@ static void run_job(pool *p, thread_scanners *t, job *j)
         j->errors++;
         return;
     }
-    pthread_mutex_lock(&p->mu); /* the configuration cache is shared */
+    pthread_mutex_lock(&p->setup_mu);
     cli_setup *u = cli_setup_for(p->c->setups, j->path);
     kl_policy *pol = NULL;
     j->fs.quotes = -1;
     if (!cli_setup_failed(u))
         pol = cli_policy_for(u, o, j->path, &j->fs);
-    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->setup_mu);
     kl_scanner *sc = pol ? scanner_for(t, cli_setup_rules(u)) : NULL;
     kl_diag d;
     if (!sc) {
@@ -605,32 +607,6 @@ static void run_job(pool *p, thread_scanners *t, job *j)
     j->errf = NULL;
 }
 
-static void *worker(void *arg)
-{
-    pool *p = arg;
-    thread_scanners t;
-    memset(&t, 0, sizeof t);
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        while ((p->next >= p->njobs && !p->walked) || p->next >= p->printed + p->ahead)
-            pthread_cond_wait(&p->work_cv, &p->mu);
-        if (p->next >= p->njobs) {
-            pthread_mutex_unlock(&p->mu);
-            break;
-        }
-        job *j = p->jobs[p->next++];
-        pthread_mutex_unlock(&p->mu);
-        run_job(p, &t, j);
-        pthread_mutex_lock(&p->mu);
-        j->done = 1;
-        pthread_cond_broadcast(&p->done_cv);
-        pthread_mutex_unlock(&p->mu);
-    }
-    for (size_t i = 0; i < t.n; i++)
-        kl_scanner_free(t.scanner[i]);
-    return NULL;
-}
-
 /* Prints job j as lint_path would have, through the one reporter. */
 static void print_job(lint_ctx *c, job *j)
 {
@@ -657,6 +633,50 @@ static void print_job(lint_ctx *c, job *j)
     memset(j, 0, sizeof *j);
 }
 
+/* Called with p->mu held, after a job is done: when the next job to print
+ * is done and no one is printing, prints it and those after it that are
+ * done, and returns with p->mu held again. */
+static void print_ready(pool *p)
+{
+    if (p->printing)
+        return;
+    p->printing = 1;
+    while (p->printed < p->njobs && p->jobs[p->printed]->done) {
+        job *j = p->jobs[p->printed];
+        pthread_mutex_unlock(&p->mu);
+        print_job(p->c, j);
+        free(j);
+        pthread_mutex_lock(&p->mu);
+        p->jobs[p->printed++] = NULL;
+        pthread_cond_broadcast(&p->cv); /* room ahead */
+    }
+    p->printing = 0;
+}
+
+static void *worker(void *arg)
+{
+    pool *p = arg;
+    thread_scanners t;
+    memset(&t, 0, sizeof t);
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while ((p->next >= p->njobs && !p->walked) || p->next >= p->printed + p->ahead)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->next >= p->njobs)
+            break;
+        job *j = p->jobs[p->next++];
+        pthread_mutex_unlock(&p->mu);
+        run_job(p, &t, j);
+        pthread_mutex_lock(&p->mu);
+        j->done = 1;
+        print_ready(p);
+    }
+    pthread_mutex_unlock(&p->mu);
+    for (size_t i = 0; i < t.n; i++)
+        kl_scanner_free(t.scanner[i]);
+    return NULL;
+}
+
 static void lint_parallel(lint_ctx *c, int threads)
 {
     pool p;
@@ -664,53 +684,27 @@ static void lint_parallel(lint_ctx *c, int threads)
     p.c = c;
     p.ahead = (size_t)threads * 8;
     pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.done_cv, NULL);
-    pthread_cond_init(&p.work_cv, NULL);
+    pthread_mutex_init(&p.setup_mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
     pthread_t walk_tid, tids[256];
     int started = 0;
     int walking = pthread_create(&walk_tid, NULL, walker, &p) == 0;
     if (!walking)
         walker(&p); /* no thread: walk first, here */
-    for (int i = 0; i < threads && i < 256; i++)
-        if (pthread_create(&tids[i], NULL, worker, &p) == 0)
+    /* the main thread is the first worker */
+    for (int i = 1; i < threads && i < 256; i++)
+        if (pthread_create(&tids[started], NULL, worker, &p) == 0)
             started++;
-    thread_scanners t; /* for when no worker could start */
-    memset(&t, 0, sizeof t);
-    for (size_t i = 0;; i++) {
-        pthread_mutex_lock(&p.mu);
-        while (i >= p.njobs && !p.walked)
-            pthread_cond_wait(&p.done_cv, &p.mu);
-        if (i >= p.njobs) {
-            pthread_mutex_unlock(&p.mu);
-            break;
-        }
-        job *j = p.jobs[i];
-        if (started == 0) {
-            pthread_mutex_unlock(&p.mu);
-            run_job(&p, &t, j);
-            pthread_mutex_lock(&p.mu);
-            j->done = 1;
-        }
-        while (!j->done)
-            pthread_cond_wait(&p.done_cv, &p.mu);
-        pthread_mutex_unlock(&p.mu);
-        print_job(c, j);
-        pthread_mutex_lock(&p.mu);
-        p.printed = i + 1;
-        p.jobs[i] = NULL;
-        pthread_cond_broadcast(&p.work_cv);
-        pthread_mutex_unlock(&p.mu);
-        free(j);
-    }
+    worker(&p);
     for (int i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
     if (walking)
         pthread_join(walk_tid, NULL);
-    for (size_t i = 0; i < t.n; i++)
-        kl_scanner_free(t.scanner[i]);
+    /* every job was printed by the worker that finished it or the one
+     * before it in walk order */
     c->errors += p.walk_errors;
-    pthread_cond_destroy(&p.work_cv);
-    pthread_cond_destroy(&p.done_cv);
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.setup_mu);
     pthread_mutex_destroy(&p.mu);
     free(p.jobs);
 }
