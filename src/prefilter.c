@@ -24,7 +24,10 @@
  *    cut it; a group that can match only a few strings, a class of a few
  *    characters ([Nn], ['"], emoji) and an optional character multiply it
  *    ("you (?:did|do) it" is "you did it" or "you do it", at most RUN_MAX
- *    strings); \b at its edges is kept. A positive lookaround outside any
+ *    strings); \b at its edges is kept, and so is the start of a word
+ *    that the pattern puts after white space, punctuation or ^ (in
+ *    "you\s+(?:so\s+)*(?:idiot|fool)", "idiot" and "fool" start words: the
+ *    scan does not take "tomfoolery"). A positive lookaround outside any
  *    group adds the clauses its body requires (the sentence is the
  *    subject, so it holds them). An emoji (U+1F000 to U+1FAFF, which no
  *    case folding touches) is its UTF-8 bytes. It is conservative:
@@ -84,6 +87,11 @@
  * is "idiot" as a whole word. The scan checks it where the literal is
  * found; anywhere else in a literal it is dropped. */
 #define KL_WB '\x01'
+
+static int is_word_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
 
 /* Clauses derived for one rule: more add little and cost bits. */
 #define KL_PREFILTER_MAX_CLAUSES 8
@@ -264,6 +272,30 @@ static int clause_score(const kl_clause *c)
     return clause_useful(c) ? min - penalty : -1000;
 }
 
+/* Does literal h hold literal n? A word boundary at an edge of n holds
+ * where h has one there, or a character that is not a word character. */
+static int lit_contains(const char *h, const char *n)
+{
+    int before = n[0] == KL_WB;
+    size_t len = strlen(n + before);
+    int after = len && n[before + len - 1] == KL_WB;
+    size_t core = len - (size_t)after;
+    if (!before && !after)
+        return strstr(h, n) != NULL;
+    if (!core)
+        return 1;
+    for (const char *p = h; *p; p++) {
+        if (strncmp(p, n + before, core) != 0)
+            continue;
+        if (before && (p == h || is_word_byte((unsigned char)p[-1])))
+            continue;
+        if (after && (!p[core] || is_word_byte((unsigned char)p[core])))
+            continue;
+        return 1;
+    }
+    return 0;
+}
+
 /* Is clause a implied by clause b, that is, does every literal of b hold
  * one of a's literals? Then a says nothing b does not. */
 static int clause_implied_by(const kl_clause *a, const kl_clause *b)
@@ -272,7 +304,7 @@ static int clause_implied_by(const kl_clause *a, const kl_clause *b)
         return 0;
     for (size_t i = 0; i < b->nlits; i++) {
         size_t j = 0;
-        while (j < a->nlits && !strstr(b->lits[i], a->lits[j]))
+        while (j < a->nlits && !lit_contains(b->lits[i], a->lits[j]))
             j++;
         if (j == a->nlits)
             return 0;
@@ -290,7 +322,8 @@ static void clause_simplify(kl_clause *c)
         for (size_t j = 0; j < c->nlits && !redundant; j++) {
             if (i == j || !c->lits[j])
                 continue;
-            if (strstr(c->lits[i], c->lits[j]) && (strcmp(c->lits[i], c->lits[j]) != 0 || j < i))
+            if (lit_contains(c->lits[i], c->lits[j]) &&
+                (strcmp(c->lits[i], c->lits[j]) != 0 || j < i))
                 redundant = 1;
         }
         if (redundant) {
@@ -383,6 +416,19 @@ static int strset_add(strset *x, const char *p, size_t n)
     return 0;
 }
 
+/* Does every string of an item end with a character that is not a word
+ * character? (A byte past ASCII may end a letter: no.) */
+static int ends_non_word(const strset *x)
+{
+    for (size_t k = 0; k < x->n; k++) {
+        size_t n = strlen(x->s[k]);
+        unsigned char c = n ? (unsigned char)x->s[k][n - 1] : 'a';
+        if (c >= 0x80 || is_word_byte(c))
+            return 0;
+    }
+    return x->n > 0;
+}
+
 /* A capture group, for subroutine calls such as (?&name) and (?1): a call
  * requires what the group requires. Groups are found by a first reading of
  * the whole pattern (calls may come before the group, as with DEFINE);
@@ -393,9 +439,11 @@ typedef struct group_def {
     uint32_t number;
     size_t body; /* where its contents start */
     int ext;     /* (?x) in force there */
-    int state;   /* GROUP_* */
-    conj need;
-    strset ex;
+    /* what a call requires, by the deriv.nw it is called with */
+    int state[2]; /* GROUP_* */
+    conj need[2];
+    strset ex[2];
+    int nw_out[2];
 } group_def;
 
 enum { GROUP_NEW, GROUP_BUSY, GROUP_DONE, GROUP_UNUSABLE };
@@ -419,6 +467,10 @@ typedef struct deriv {
     group_table *groups;
     int resolve;       /* the second reading: calls are resolved */
     uint32_t ncapture; /* capture groups opened so far */
+    /* at this point of the pattern, the character before is not a word
+     * character (white space, punctuation; or ^): a literal that starts
+     * here with a letter starts a word, and the scan checks that */
+    int nw;
 } deriv;
 
 /* What one atom of a pattern is, for the literal runs around it. */
@@ -436,7 +488,9 @@ typedef enum item_kind {
 typedef struct item {
     item_kind kind;
     char c;
-    int boundary; /* ITEM_ZERO: \\b */
+    int boundary;   /* ITEM_ZERO: \\b */
+    int line_start; /* ITEM_ZERO: ^ or \\A */
+    int nw_out;     /* ITEM_GROUP: deriv.nw after it */
     int quantifiable;
     conj g;
     strset ex; /* a group: every string it can match, when few (valid) */
@@ -597,6 +651,7 @@ static void symbol_item(deriv *d, item *it, uint32_t cp)
     it->ex = (strset){NULL, 0, 1};
     if (strset_add(&it->ex, f, flen) != 0)
         d->oom = 1;
+    it->nw_out = ends_non_word(&it->ex);
 }
 
 /* A class of a few characters that the folded text holds as such: [Yy],
@@ -653,6 +708,7 @@ static int parse_small_class(deriv *d, item *it)
     if (ok && set.n <= 16) {
         it->kind = ITEM_GROUP;
         it->ex = set; /* the strings the class can be */
+        it->nw_out = ends_non_word(&set);
         return 1;
     }
     d->i = start;
@@ -731,6 +787,7 @@ static void parse_escape(deriv *d, item *it)
     if (strchr("bBAzZGK", e)) {
         it->kind = ITEM_ZERO;
         it->boundary = e == 'b';
+        it->line_start = e == 'A';
         return;
     }
     if (e == 's') {
@@ -857,6 +914,7 @@ static void parse_group_body(deriv *d, item *it, int keep)
         it->kind = ITEM_GROUP;
         it->g = g;
         it->ex = ex;
+        it->nw_out = d->nw;
     } else {
         conj_free(&g);
         strset_free(&ex);
@@ -937,7 +995,8 @@ static void open_capture(deriv *d, const unsigned char *name, size_t nlen)
     group_table *t = d->groups;
     for (size_t k = 0; name && k < t->n; k++) {
         if (t->g[k].name && t->g[k].nlen == nlen && memcmp(t->g[k].name, name, nlen) == 0) {
-            t->g[k].state = GROUP_UNUSABLE; /* (?J): which one is called? */
+            /* (?J): which one is called? */
+            t->g[k].state[0] = t->g[k].state[1] = GROUP_UNUSABLE;
             return;
         }
     }
@@ -997,9 +1056,11 @@ static void call_group(deriv *d, item *it, size_t name, size_t nlen)
                     : (t->g[k].name && t->g[k].nlen == nlen && memcmp(t->g[k].name, s, nlen) == 0))
             g = &t->g[k];
     }
-    if (!g || g->state == GROUP_BUSY || g->state == GROUP_UNUSABLE)
+    int e = d->nw != 0;
+    if (!g || g->state[0] == GROUP_BUSY || g->state[1] == GROUP_BUSY ||
+        g->state[e] == GROUP_UNUSABLE)
         return;
-    if (g->state == GROUP_NEW) {
+    if (g->state[e] == GROUP_NEW) {
         deriv sub = *d;
         sub.i = g->body;
         sub.ext = g->ext;
@@ -1007,7 +1068,7 @@ static void call_group(deriv *d, item *it, size_t name, size_t nlen)
         sub.depth = d->depth + 1;
         conj need = {NULL, 0, 0};
         strset ex = {NULL, 0, 0};
-        g->state = GROUP_BUSY;
+        g->state[e] = GROUP_BUSY;
         if (sub.depth > DEPTH_MAX)
             sub.bail = 1;
         else
@@ -1017,18 +1078,20 @@ static void call_group(deriv *d, item *it, size_t name, size_t nlen)
         if (sub.bail || sub.oom || at(&sub, 0) != ')') {
             conj_free(&need);
             strset_free(&ex);
-            g->state = GROUP_UNUSABLE;
+            g->state[e] = GROUP_UNUSABLE;
             return;
         }
-        g->need = need;
-        g->ex = ex;
-        g->state = GROUP_DONE;
+        g->need[e] = need;
+        g->ex[e] = ex;
+        g->nw_out[e] = sub.nw;
+        g->state[e] = GROUP_DONE;
     }
     it->kind = ITEM_GROUP;
-    it->g = conj_copy(d, &g->need);
-    if (g->ex.valid) {
-        for (size_t k = 0; k < g->ex.n && !d->oom; k++)
-            if (strset_add(&it->ex, g->ex.s[k], strlen(g->ex.s[k])) != 0)
+    it->g = conj_copy(d, &g->need[e]);
+    it->nw_out = g->nw_out[e];
+    if (g->ex[e].valid) {
+        for (size_t k = 0; k < g->ex[e].n && !d->oom; k++)
+            if (strset_add(&it->ex, g->ex[e].s[k], strlen(g->ex[e].s[k])) != 0)
                 d->oom = 1;
         it->ex.valid = !d->oom;
     }
@@ -1288,6 +1351,7 @@ static void next_item(deriv *d, item *it)
     d->i++;
     if (c == '^' || c == '$') {
         it->kind = ITEM_ZERO;
+        it->line_start = c == '^';
         return;
     }
     /* ' and " are literal characters too: kl_pattern_expand_quotes makes
@@ -1359,7 +1423,7 @@ static void run_flush(deriv *d, conj *out, strset *run)
 {
     int empty = run->n == 0;
     for (size_t i = 0; i < run->n; i++)
-        empty |= run->s[i][0] == '\0';
+        empty |= run->s[i][0] == '\0' || (run->s[i][0] == KL_WB && run->s[i][1] == '\0');
     if (!empty) {
         kl_clause c = {run->s, run->n};
         clause_simplify(&c);
@@ -1453,6 +1517,40 @@ static void run_extend_char(deriv *d, conj *out, strset *run, char c, int opt, i
     run_extend(d, out, run, &b, exact);
 }
 
+/* A run that is empty so far starts with a word boundary: the character
+ * before it is not a word character. */
+static void run_mark_word_start(deriv *d, strset *run)
+{
+    if (run->n != 1 || run->s[0][0] != '\0')
+        return;
+    char *w = malloc(2);
+    if (!w) {
+        d->oom = 1;
+        return;
+    }
+    w[0] = KL_WB;
+    w[1] = '\0';
+    free(run->s[0]);
+    run->s[0] = w;
+}
+
+/* deriv.nw after an item (min to max times) that nw was before. */
+static int next_nw(const item *it, int nw, long min, long max)
+{
+    int after = 0; /* after one time */
+    switch (it->kind) {
+    case ITEM_ZERO: after = nw || it->line_start; break;
+    case ITEM_ASSERT: after = nw; break;
+    case ITEM_SPACE: after = 1; break;
+    case ITEM_LIT: after = !is_word_byte((unsigned char)it->c); break;
+    case ITEM_GROUP: after = it->nw_out; break;
+    default: break;
+    }
+    if (max == 0)
+        return nw;
+    return min == 0 ? nw && after : after;
+}
+
 /* One branch: a sequence of atoms up to '|' or ')'. Its required clauses
  * go to out, and when every string it can match is known (a few phrases),
  * they go to ex (valid). White space (\s, a space) is one space: the
@@ -1472,6 +1570,7 @@ static void parse_seq(deriv *d, conj *out, strset *ex)
         int c = d->p[d->i];
         if (!d->in_q && (c == '|' || c == ')'))
             break;
+        int nw = d->nw;
         item it;
         next_item(d, &it);
         if (d->bail) {
@@ -1489,6 +1588,10 @@ static void parse_seq(deriv *d, conj *out, strset *ex)
         }
         if (it.kind == ITEM_LIT && it.c == ' ')
             it.kind = ITEM_SPACE;
+        /* a literal that starts where a word must start gets a boundary */
+        if (nw && (it.kind == ITEM_LIT || (it.kind == ITEM_GROUP && it.ex.valid)))
+            run_mark_word_start(d, &run);
+        d->nw = next_nw(&it, nw, min, max);
         switch (it.kind) {
         case ITEM_ZERO:
             if (it.boundary && max >= 1 && min >= 1) {
@@ -1661,6 +1764,7 @@ static void parse_alt(deriv *d, conj *out, strset *ex)
     conj *br = NULL;
     size_t nb = 0, cap = 0;
     strset all = {NULL, 0, 1};
+    int nw_in = d->nw, nw_out = 1;
     for (;;) {
         if (nb == cap) {
             size_t nc = cap ? cap * 2 : 4;
@@ -1674,7 +1778,9 @@ static void parse_alt(deriv *d, conj *out, strset *ex)
         }
         memset(&br[nb], 0, sizeof br[nb]);
         strset bex = {NULL, 0, 0};
+        d->nw = nw_in;
         parse_seq(d, &br[nb++], &bex);
+        nw_out &= d->nw;
         if (!bex.valid || !all.valid) {
             strset_free(&all);
             all.valid = 0;
@@ -1717,6 +1823,7 @@ static void parse_alt(deriv *d, conj *out, strset *ex)
             conj_free(&br[b]);
     }
     free(br);
+    d->nw = nw_out; /* after the group: what every branch ends with */
     if (all.valid && !d->bail && !d->oom) {
         strset_free(ex);
         *ex = all;
@@ -1786,8 +1893,10 @@ static int derive_pattern(const char *pattern, conj *out)
         d.oom = again.oom;
     }
     for (size_t k = 0; k < t.n; k++) {
-        conj_free(&t.g[k].need);
-        strset_free(&t.g[k].ex);
+        for (int e = 0; e < 2; e++) {
+            conj_free(&t.g[k].need[e]);
+            strset_free(&t.g[k].ex[e]);
+        }
     }
     free(t.g);
     if (d.oom || d.bail)
@@ -1905,11 +2014,6 @@ typedef struct lit_ref {
     uint32_t state; /* where it ends in the trie */
     uint32_t wb;    /* ENTRY_WB_* and the length, or 0 */
 } lit_ref;
-
-static int is_word_byte(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
 
 /* Takes the word-boundary marks off a folded literal (in place) and
  * returns the ENTRY_WB_* the scan can check for it: a mark at an edge

@@ -320,6 +320,20 @@ static void test_derive_table(void **state)
         {"(?:abcd|abc|xyzw)", "(\"abc\"|\"xyzw\")"}, /* "abcd" holds "abc" */
         {"(?:that\\s+way|like\\s+that)", "(\"that way\"|\"like that\")"},
         {"overreact(?:ing)?", "\"overreact\""},
+        /* a literal where the character before cannot be a word
+         * character starts a word: the scan checks the boundary */
+        {"you\\s+(?:so\\s+){0,3}(?:idiot|fool)", "(\"\\bidiot\"|\"\\bfool\") & \"you \""},
+        {"^(?:idiot|fool)", "(\"\\bidiot\"|\"\\bfool\")"},
+        {"\\Amoron", "\"\\bmoron\""},
+        {"[.!]\\s*(?:so\\s+)*idiot", "\"\\bidiot\""},
+        {"(?:yes|no)[,;]?(?:\\s*+\\w+)?\\s+fool", "\" fool\""},
+        {"you\\w*(?:idiot|fool)", "(\"idiot\"|\"fool\") & \"you\""},
+        {"x\\s+(?:a\\w+)?\\s*(?:idiot|fool)", "(\"idiot\"|\"fool\")"},
+        {"(?<=\\s)(?:idiot|fool)", "(\"idiot\"|\"fool\")"},
+        /* a group called where a word starts and where none need start */
+        {"(?:so\\s+)+(?&w)(?(DEFINE)(?<w>idiot|fool))", "(\"\\bidiot\"|\"\\bfool\")"},
+        {"(?:so\\s+)+(?&w)|z(?&w)(?(DEFINE)(?<w>idiot|fool))",
+         "(\"\\bidiot\"|\"\\bfool\"|\"zidiot\"|\"zfool\")"},
         /* quantifiers */
         {"hello?world", "(\"helloworld\"|\"hellworld\")"},
         {"hel+o", "\"hel\""},
@@ -328,7 +342,7 @@ static void test_derive_table(void **state)
         {"nev(?:er){2,3}", "\"nev\""},
         {"(?:foo)?barbaz", "\"barbaz\""},
         {"(?:foo)*barbaz", "\"barbaz\""},
-        {"(?:always )+wrong", "\"wrong\" & \"always \""},
+        {"(?:always )+wrong", "\"\\bwrong\" & \"always \""},
         {"(?:always ){0,2}wrong", "\"wrong\""},
         {"(?:nope)??", ""},
         /* a positive lookaround: the sentence holds what it requires */
