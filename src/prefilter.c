@@ -1954,8 +1954,10 @@ kl_status kl_rule_derive_clauses(kl_rule *rule)
 /* ------------------------------------------------------------------------ */
 
 /* Literal hits of one sentence are bits on the stack; with more distinct
- * literals than this, ids share bits (a false hit, never a missed one). */
-#define HIT_BITS 4096u
+ * literals than this, ids share bits (a false hit, never a missed one).
+ * The default packs have about 7,900; a pass clears only the words its
+ * rule set uses. */
+#define HIT_BITS 16384u
 /* Rules anchored in one sentence that are queued for their other clauses;
  * past this, all rules are looked at. */
 #define QUEUE_MAX 128u
