@@ -489,7 +489,7 @@ typedef struct item {
     item_kind kind;
     char c;
     int boundary;   /* ITEM_ZERO: \\b */
-    int line_start; /* ITEM_ZERO: ^ or \\A */
+    int word_start; /* ITEM_ZERO: ^, \\A or (?<!\\w): no word character before */
     int nw_out;     /* ITEM_GROUP: deriv.nw after it */
     int quantifiable;
     conj g;
@@ -787,7 +787,7 @@ static void parse_escape(deriv *d, item *it)
     if (strchr("bBAzZGK", e)) {
         it->kind = ITEM_ZERO;
         it->boundary = e == 'b';
-        it->line_start = e == 'A';
+        it->word_start = e == 'A';
         return;
     }
     if (e == 's') {
@@ -919,6 +919,28 @@ static void parse_group_body(deriv *d, item *it, int keep)
         conj_free(&g);
         strset_free(&ex);
     }
+}
+
+/* Is a negative lookbehind's body \\w, or a class that holds \\w ([\\w']):
+ * then no word character comes before? */
+static int no_word_before(const unsigned char *b, size_t n)
+{
+    if (n == 2 && b[0] == '\\' && b[1] == 'w')
+        return 1;
+    if (n < 4 || b[0] != '[' || b[1] == '^' || b[n - 1] != ']')
+        return 0;
+    for (size_t k = 1; k + 1 < n; k++) {
+        if (b[k] == '[' || b[k] == ']')
+            return 0; /* [:alpha:] and the like, or a class that ends early */
+        if (b[k] == '\\') {
+            if (b[k + 1] == 'w')
+                return 1;
+            if (isalnum(b[k + 1]))
+                return 0; /* \\Q, \\x{...}, \\p{...}: beyond this check */
+            k++;
+        }
+    }
+    return 0;
 }
 
 /* A lookaround's body: a positive one keeps the clauses it requires. */
@@ -1166,7 +1188,10 @@ static void parse_group(deriv *d, item *it)
     case '<':
         if (c2 == '=' || c2 == '!' || c2 == '*') {
             d->i += 3;
+            size_t body = d->i;
             parse_lookaround(d, it, c2 != '!');
+            if (c2 == '!' && !d->bail && no_word_before(d->p + body, d->i - 1 - body))
+                it->word_start = 1;
         } else {
             d->i += 2;
             parse_named_group(d, it, '>');
@@ -1351,7 +1376,7 @@ static void next_item(deriv *d, item *it)
     d->i++;
     if (c == '^' || c == '$') {
         it->kind = ITEM_ZERO;
-        it->line_start = c == '^';
+        it->word_start = c == '^';
         return;
     }
     /* ' and " are literal characters too: kl_pattern_expand_quotes makes
@@ -1539,7 +1564,7 @@ static int next_nw(const item *it, int nw, long min, long max)
 {
     int after = 0; /* after one time */
     switch (it->kind) {
-    case ITEM_ZERO: after = nw || it->line_start; break;
+    case ITEM_ZERO: after = nw || it->word_start; break;
     case ITEM_ASSERT: after = nw; break;
     case ITEM_SPACE: after = 1; break;
     case ITEM_LIT: after = !is_word_byte((unsigned char)it->c); break;

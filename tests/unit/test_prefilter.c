@@ -330,6 +330,11 @@ static void test_derive_table(void **state)
         {"you\\w*(?:idiot|fool)", "(\"idiot\"|\"fool\") & \"you\""},
         {"x\\s+(?:a\\w+)?\\s*(?:idiot|fool)", "(\"idiot\"|\"fool\")"},
         {"(?<=\\s)(?:idiot|fool)", "(\"idiot\"|\"fool\")"},
+        {"(?<![\\w'])(?:idiot|fool)", "(\"\\bidiot\"|\"\\bfool\")"},
+        {"(?<!\\w)idiot", "\"\\bidiot\""},
+        {"(?<![^\\w])idiot", "\"idiot\""},
+        {"(?<![\\Q\\w\\E])idiot", "\"idiot\""},
+        {"(?<!\\w|x)idiot", "\"idiot\""},
         /* a group called where a word starts and where none need start */
         {"(?:so\\s+)+(?&w)(?(DEFINE)(?<w>idiot|fool))", "(\"\\bidiot\"|\"\\bfool\")"},
         {"(?:so\\s+)+(?&w)|z(?&w)(?(DEFINE)(?<w>idiot|fool))",
