@@ -572,6 +572,57 @@ static void test_caseless_ascii_folds(void **state)
 /* The automaton                                                             */
 /* ------------------------------------------------------------------------ */
 
+/* A literal that the pattern puts where a word starts is taken only at a
+ * word start: "fool" after white space is not the "fool" of "tomfoolery". */
+static void test_candidates_word_start(void **state)
+{
+    (void)state;
+    kl_rules *set = kl_rules_new();
+    add_rule(set, "you\\s+(?:so\\s+){0,2}(?:idiot|fool)");
+    add_rule(set, "(?<![\\w'])(?:nitwit|dimwit)");
+    add_rule(set, "[.!]\\s*(?:so\\s+)*sorry");
+    for (size_t i = 0; i < set->count; i++)
+        assert_int_equal(kl_rule_derive_clauses(set->rules[i]), KL_OK);
+    set->prefilter = kl_prefilter_build(set);
+    assert_non_null(set->prefilter);
+    set->compiled = 1;
+    unsigned char cand[3];
+    const struct {
+        const char *text;
+        unsigned char want[3];
+    } cases[] = {
+        {"you so fool", {1, 0, 0}},
+        {"you tomfoolery", {0, 0, 0}},
+        {"fool, you see", {1, 0, 0}}, /* unordered, as ever */
+        {"you 2fool", {0, 0, 0}},
+        {"you _fool", {0, 0, 0}},
+        {"you -fool", {1, 0, 0}},
+        {"you â"
+         "fool",
+         {1, 0, 0}},                 /* a byte past ASCII before */
+        {"Fool you see", {1, 0, 0}}, /* at the start of the text */
+        {"dimwit", {0, 1, 0}},
+        {"a dimwit", {0, 1, 0}},
+        {"the dimwits", {0, 1, 0}},
+        {"adimwit", {0, 0, 0}},
+        {"hi. sorry", {0, 0, 1}},
+        {"hi. unsorry", {0, 0, 0}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        kl_prefilter_candidates(set->prefilter, cases[i].text, strlen(cases[i].text), cand);
+        if (memcmp(cand, cases[i].want, 3) != 0)
+            fail_msg("\"%s\": got %d%d%d", cases[i].text, cand[0], cand[1], cand[2]);
+        /* the prefilter never skips what a pattern matches */
+        pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+        for (size_t r = 0; r < set->count; r++)
+            if (!cand[r] &&
+                regex_matches(set->rules[r]->re, cases[i].text, strlen(cases[i].text), md))
+                fail_msg("\"%s\": rule %zu matches but was skipped", cases[i].text, r);
+        pcre2_match_data_free(md);
+    }
+    kl_rules_free(set);
+}
+
 static void test_candidates_basic(void **state)
 {
     (void)state;
@@ -773,7 +824,7 @@ static void gen_alt(gen *g);
 
 static void gen_atom(gen *g)
 {
-    uint32_t k = rnd(g->depth > 3 ? 10 : 22);
+    uint32_t k = rnd(g->depth > 3 ? 10 : 25);
     const char *w = gen_words[rnd(sizeof gen_words / sizeof gen_words[0])];
     size_t before = g->text.len;
     gen_space(g);
@@ -886,6 +937,14 @@ static void gen_atom(gen *g)
             g->define = 1;
         }
         break;
+    case 22: /* no word character before: a word starts after it */
+        kl_buf_puts(&g->re, rnd(2) ? "(?<![\\w'])" : "(?<!\\w)");
+        break;
+    case 23: kl_buf_puts(&g->re, rnd(2) ? "^" : "\\A"); break;
+    case 24:
+        kl_buf_puts(&g->re, rnd(2) ? "[,;]" : "-");
+        kl_buf_putc(&g->text, rnd(2) ? ',' : '-');
+        break;
     default:
         kl_buf_puts(&g->re, rnd(2) ? "[^a]" : "\\x{61}");
         kl_buf_putc(&g->text, rnd(2) ? 'a' : 'b');
@@ -945,7 +1004,8 @@ static void gen_alt(gen *g)
 }
 
 /* A text mutated: case flips, letters swapped for their non-ASCII folds,
- * a word of noise inserted. */
+ * a word of noise inserted, words run together (a word start inside a
+ * word). */
 static void mutate(kl_buf *out, const char *s, size_t n)
 {
     uint32_t how = rnd(7);
@@ -968,6 +1028,8 @@ static void mutate(kl_buf *out, const char *s, size_t n)
             kl_buf_puts(out, rnd(2) ? "\t\xC2\xA0" : "\xE2\x80\xA8");
             continue;
         }
+        if (how == 5 && (c == ' ' || c == ',' || c == '-') && rnd(2))
+            continue;
         kl_buf_putc(out, c);
     }
 }
@@ -1643,6 +1705,7 @@ int main(void)
         cmocka_unit_test(test_derive_keeps_triggers),
         cmocka_unit_test(test_caseless_ascii_folds),
         cmocka_unit_test(test_candidates_basic),
+        cmocka_unit_test(test_candidates_word_start),
         cmocka_unit_test(test_no_prefilter_env),
         cmocka_unit_test(test_automaton_matches_naive),
         cmocka_unit_test(test_random_patterns_sound),
