@@ -242,16 +242,48 @@ static int lit_score(const char *s)
     return score;
 }
 
+/* Is the literal whole words, none of them common ("\\bur\\b", "\\bu r "):
+ * it starts a word, and each word ends at a space or a word boundary? A
+ * letter alone only before a space: "\\bu\\b" is found in most words, and
+ * each time the scan must check and drop it. */
+static int rare_whole_words(const char *s)
+{
+    if (s[0] != KL_WB || !is_word_byte((unsigned char)s[1]))
+        return 0;
+    s++;
+    char w[LIT_MAX + 1];
+    for (size_t i = 0;;) {
+        size_t j = i;
+        while (is_word_byte((unsigned char)s[j]))
+            j++;
+        if (j == i || j - i > LIT_MAX)
+            return 0;
+        if (j - i == 1 && s[j] != ' ')
+            return 0;
+        memcpy(w, s + i, j - i);
+        w[j - i] = '\0';
+        if (is_common_word(w) || strcmp(w, "a") == 0 || strcmp(w, "i") == 0)
+            return 0;
+        if (s[j] == KL_WB)
+            return s[j + 1] == '\0';
+        if (s[j] != ' ')
+            return 0;
+        if (s[j + 1] == '\0')
+            return 1;
+        i = j + 1;
+    }
+}
+
 /* A clause is worth scanning for when each of its literals has three
- * letters or digits, an emoji, or a quote mark by a space: shorter ones
- * are in most sentences anyway. */
+ * letters or digits, an emoji, a quote mark by a space, or is whole words
+ * that are not common: shorter ones are in most sentences anyway. */
 static int clause_useful(const kl_clause *c)
 {
     if (c->nlits == 0)
         return 0;
     for (size_t i = 0; i < c->nlits; i++)
         if (alnum_count(c->lits[i]) < 3 && !symbol_count(c->lits[i]) &&
-            !has_spaced_quote(c->lits[i]))
+            !has_spaced_quote(c->lits[i]) && !rare_whole_words(c->lits[i]))
             return 0;
     return 1;
 }
@@ -2000,8 +2032,11 @@ kl_status kl_rule_derive_clauses(kl_rule *rule)
  * ASCII letter, digit or '_' */
 #define ENTRY_WB_BEFORE 0x20000000u
 #define ENTRY_WB_AFTER 0x10000000u
+/* ... with ENTRY_WB_BEFORE, a literal with a space or quote, whose start
+ * is known only where the text holds it byte for byte (literal_in_place) */
+#define ENTRY_WB_SPACED 0x08000000u
 #define ENTRY_LEN_SHIFT 22
-#define ENTRY_LEN_MAX 63u
+#define ENTRY_LEN_MAX 31u
 #define ENTRY_WB (ENTRY_WB_BEFORE | ENTRY_WB_AFTER)
 #define ENTRY_ID 0x003FFFFFu /* a rule index or a literal id */
 
@@ -2044,8 +2079,8 @@ typedef struct lit_ref {
 
 /* Takes the word-boundary marks off a folded literal (in place) and
  * returns the ENTRY_WB_* the scan can check for it: a mark at an edge
- * next to a letter or digit; at its start only when the literal holds no
- * character the folded text may make of several (a space, a quote). */
+ * next to a letter or digit. (The scan checks a start only where it knows
+ * it: literal_in_place.) */
 static uint32_t take_marks(char *f, size_t *len)
 {
     size_t n = *len, o = 0;
@@ -2058,8 +2093,9 @@ static uint32_t take_marks(char *f, size_t *len)
     uint32_t wb = 0;
     if (!o)
         return 0;
-    if (before && is_word_byte((unsigned char)f[0]) && !strpbrk(f, " '\"") && o <= ENTRY_LEN_MAX)
-        wb |= ENTRY_WB_BEFORE | (uint32_t)o << ENTRY_LEN_SHIFT;
+    if (before && is_word_byte((unsigned char)f[0]) && o <= ENTRY_LEN_MAX)
+        wb |= ENTRY_WB_BEFORE | (uint32_t)o << ENTRY_LEN_SHIFT |
+              (strpbrk(f, " '\"") ? ENTRY_WB_SPACED : 0);
     if (after && is_word_byte((unsigned char)f[o - 1]))
         wb |= ENTRY_WB_AFTER;
     return wb;
@@ -2521,8 +2557,23 @@ static int rule_met(const struct kl_prefilter *pf, size_t r, const uint64_t *hit
  * batches of this many. */
 #define SEEN_BATCH 64u
 
-/* Handles the output states of a pass: literal bits, queued rules. Returns
- * 0 when the text holds KELVIN SIGN or LONG S (every rule a candidate). */
+/* Are the n bytes that end at t[end] the n folded characters of a literal
+ * found there, one byte each? The folded text reads a run of white space
+ * as one space and a typographic quote as ' or ": had it done so inside
+ * them, they would hold a byte past ASCII, a control character, two
+ * spaces in a row, or start with a space. Then where the literal starts
+ * is not known, and its start is not checked. */
+static int literal_in_place(const unsigned char *t, size_t end, size_t n)
+{
+    const unsigned char *w = t + end + 1 - n;
+    if (w[0] == ' ')
+        return 0;
+    for (size_t k = 0; k < n; k++)
+        if (w[k] >= 0x80 || w[k] < 0x20 || (w[k] == ' ' && w[k - 1] == ' '))
+            return 0;
+    return 1;
+}
+
 /* Does the entry's literal, ending at t[end], have the word boundaries
  * it asks for? */
 static int boundaries_met(uint32_t e, const unsigned char *t, size_t len, size_t end)
@@ -2531,12 +2582,15 @@ static int boundaries_met(uint32_t e, const unsigned char *t, size_t len, size_t
         return 0;
     if (e & ENTRY_WB_BEFORE) {
         size_t n = (e >> ENTRY_LEN_SHIFT) & ENTRY_LEN_MAX;
-        if (end + 1 > n && is_word_byte(t[end - n]))
+        if (end + 1 > n && is_word_byte(t[end - n]) &&
+            (!(e & ENTRY_WB_SPACED) || literal_in_place(t, end, n)))
             return 0;
     }
     return 1;
 }
 
+/* Handles the output states of a pass: literal bits, queued rules. Returns
+ * 0 when the text holds KELVIN SIGN or LONG S (every rule a candidate). */
 static int take_outputs(const struct kl_prefilter *pf, const uint32_t *seen, const size_t *at_byte,
                         size_t nseen, const unsigned char *t, size_t len, uint64_t *hit,
                         unsigned char *cand, uint32_t *list, size_t *nlist, uint32_t *queue,
