@@ -587,6 +587,16 @@ static void test_caseless_ascii_folds(void **state)
 /* The automaton                                                             */
 /* ------------------------------------------------------------------------ */
 
+/* Derives every rule's clauses and builds the set's prefilter. */
+static void prefilter_ready(kl_rules *set)
+{
+    for (size_t i = 0; i < set->count; i++)
+        assert_int_equal(kl_rule_derive_clauses(set->rules[i]), KL_OK);
+    set->prefilter = kl_prefilter_build(set);
+    assert_non_null(set->prefilter);
+    set->compiled = 1;
+}
+
 /* A literal that the pattern puts where a word starts is taken only at a
  * word start: "fool" after white space is not the "fool" of "tomfoolery". */
 static void test_candidates_word_start(void **state)
@@ -597,32 +607,28 @@ static void test_candidates_word_start(void **state)
     add_rule(set, "(?<![\\w'])(?:nitwit|dimwit)");
     add_rule(set, "[.!]\\s*(?:so\\s+)*sorry");
     add_rule(set, "\\b(?:u|ur)\\s+\\w+\\s+(?:dumb|lame)"); /* "\\bu ", "\\bur " */
-    for (size_t i = 0; i < set->count; i++)
-        assert_int_equal(kl_rule_derive_clauses(set->rules[i]), KL_OK);
-    set->prefilter = kl_prefilter_build(set);
-    assert_non_null(set->prefilter);
-    set->compiled = 1;
+    prefilter_ready(set);
     unsigned char cand[4];
     const struct {
         const char *text;
         unsigned char want[4];
     } cases[] = {
-        {"you so fool", {1, 0, 0}},
-        {"you tomfoolery", {0, 0, 0}},
-        {"fool, you see", {1, 0, 0}}, /* unordered, as ever */
-        {"you 2fool", {0, 0, 0}},
-        {"you _fool", {0, 0, 0}},
-        {"you -fool", {1, 0, 0}},
+        {"you so fool", {1, 0, 0, 0}},
+        {"you tomfoolery", {0, 0, 0, 0}},
+        {"fool, you see", {1, 0, 0, 0}}, /* unordered, as ever */
+        {"you 2fool", {0, 0, 0, 0}},
+        {"you _fool", {0, 0, 0, 0}},
+        {"you -fool", {1, 0, 0, 0}},
         {"you â"
          "fool",
-         {1, 0, 0}},                 /* a byte past ASCII before */
-        {"Fool you see", {1, 0, 0}}, /* at the start of the text */
-        {"dimwit", {0, 1, 0}},
-        {"a dimwit", {0, 1, 0}},
-        {"the dimwits", {0, 1, 0}},
-        {"adimwit", {0, 0, 0}},
-        {"hi. sorry", {0, 0, 1}},
-        {"hi. unsorry", {0, 0, 0}},
+         {1, 0, 0, 0}},                 /* a byte past ASCII before */
+        {"Fool you see", {1, 0, 0, 0}}, /* at the start of the text */
+        {"dimwit", {0, 1, 0, 0}},
+        {"a dimwit", {0, 1, 0, 0}},
+        {"the dimwits", {0, 1, 0, 0}},
+        {"adimwit", {0, 0, 0, 0}},
+        {"hi. sorry", {0, 0, 1, 0}},
+        {"hi. unsorry", {0, 0, 0, 0}},
         /* a literal with a space starts a word where the text holds it
          * byte for byte; elsewhere its start is not known, and not checked */
         {"ur so dumb", {0, 0, 0, 1}},
@@ -655,13 +661,9 @@ static void test_candidates_basic(void **state)
     kl_rule *b = add_rule(set, "\\b(?:always|constantly)\\b");
     kl_rule *c = add_rule(set, "\\w+!!"); /* no clause: always a candidate */
     kl_rule *k = add_rule(set, "\\bkeep\\s+calm\\b");
-    for (size_t i = 0; i < set->count; i++)
-        assert_int_equal(kl_rule_derive_clauses(set->rules[i]), KL_OK);
+    prefilter_ready(set);
     assert_int_equal(c->nclauses, 0);
     assert_null(c->triggers_desc);
-    set->prefilter = kl_prefilter_build(set);
-    assert_non_null(set->prefilter);
-    set->compiled = 1;
     unsigned char cand[4];
     const struct {
         const char *text;
