@@ -144,22 +144,22 @@ static void conj_free(conj *k)
  * most frequent English words of conversation (function words, pronouns,
  * common verbs), sorted for bsearch. */
 static const char *const common_words[] = {
-    "about", "after", "again",  "all",     "also",   "always",  "am",        "and",     "any",
-    "are",   "back",  "be",     "because", "been",   "being",   "but",       "can",     "come",
-    "could", "day",   "did",    "didn",    "do",     "does",    "doing",     "don",     "down",
-    "even",  "ever",  "every",  "feel",    "for",    "from",    "get",       "getting", "go",
-    "going", "good",  "got",    "had",     "has",    "have",    "he",        "her",     "here",
-    "him",   "his",   "how",    "if",      "in",     "into",    "is",        "isn",     "it",
-    "its",   "just",  "know",   "like",    "little", "look",    "make",      "man",     "many",
-    "me",    "more",  "much",   "my",      "need",   "never",   "new",       "no",      "not",
-    "now",   "of",    "off",    "oh",      "ok",     "okay",    "on",        "one",     "only",
-    "or",    "other", "our",    "out",     "over",   "people",  "really",    "right",   "said",
-    "say",   "see",   "she",    "should",  "so",     "some",    "something", "still",   "such",
-    "take",  "than",  "that",   "the",     "their",  "them",    "then",      "there",   "these",
-    "they",  "thing", "things", "think",   "this",   "those",   "time",      "to",      "too",
-    "up",    "us",    "very",   "want",    "was",    "way",     "we",        "well",    "were",
-    "what",  "when",  "where",  "which",   "who",    "why",     "will",      "with",    "would",
-    "yeah",  "yes",   "you",    "your",    "yours",  "yourself"};
+    "a",     "about", "after", "again", "all",     "also",   "always", "am",      "and",
+    "any",   "are",   "back",  "be",    "because", "been",   "being",  "but",     "can",
+    "come",  "could", "day",   "did",   "didn",    "do",     "does",   "doing",   "don",
+    "down",  "even",  "ever",  "every", "feel",    "for",    "from",   "get",     "getting",
+    "go",    "going", "good",  "got",   "had",     "has",    "have",   "he",      "her",
+    "here",  "him",   "his",   "how",   "i",       "if",     "in",     "into",    "is",
+    "isn",   "it",    "its",   "just",  "know",    "like",   "little", "look",    "make",
+    "man",   "many",  "me",    "more",  "much",    "my",     "need",   "never",   "new",
+    "no",    "not",   "now",   "of",    "off",     "oh",     "ok",     "okay",    "on",
+    "one",   "only",  "or",    "other", "our",     "out",    "over",   "people",  "really",
+    "right", "said",  "say",   "see",   "she",     "should", "so",     "some",    "something",
+    "still", "such",  "take",  "than",  "that",    "the",    "their",  "them",    "then",
+    "there", "these", "they",  "thing", "things",  "think",  "this",   "those",   "time",
+    "to",    "too",   "up",    "us",    "very",    "want",   "was",    "way",     "we",
+    "well",  "were",  "what",  "when",  "where",   "which",  "who",    "why",     "will",
+    "with",  "would", "yeah",  "yes",   "you",     "your",   "yours",  "yourself"};
 
 /* tolower for ASCII only, whatever the locale (tr_TR has its own 'I'). */
 static int ascii_lower(int c)
@@ -262,7 +262,7 @@ static int rare_whole_words(const char *s)
             return 0;
         memcpy(w, s + i, j - i);
         w[j - i] = '\0';
-        if (is_common_word(w) || strcmp(w, "a") == 0 || strcmp(w, "i") == 0)
+        if (is_common_word(w))
             return 0;
         if (s[j] == KL_WB)
             return s[j + 1] == '\0';

@@ -783,12 +783,14 @@ kl_status kl_rules_compile(kl_rules *rules, kl_diag *diag)
  * compiling them (about 110 ms for the default packs), and most rules meet
  * few candidate sentences, so a rule is interpreted on its first
  * KL_JIT_AFTER candidates and JIT-compiled only when it keeps coming up.
- * pcre2_jit_compile changes the pattern it compiles, so it compiles copies
- * (under the set's lock) while other threads may still interpret the
- * originals; a thread that sees the state set (acquire) sees the copies. */
-/* Claims r's JIT compilation tracked by state and uses: returns 0 when this
- * thread is to compile now, else what to run (KL_JIT_ON, KL_JIT_OFF, or
- * KL_JIT_NOT_YET: interpret). */
+ * pcre2_jit_compile changes the pattern it compiles, so the one thread
+ * that claims a rule compiles copies while other threads may still
+ * interpret the originals; a thread that sees the state set (acquire) sees
+ * the copies.
+ *
+ * jit_claim claims a JIT compilation tracked by state and uses: returns 0
+ * when this thread is to compile now, else what to run (KL_JIT_ON,
+ * KL_JIT_OFF, or KL_JIT_NOT_YET: interpret). */
 static int jit_claim(atomic_int *state, atomic_uint *uses)
 {
     int st = atomic_load_explicit(state, memory_order_acquire);

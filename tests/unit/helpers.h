@@ -76,6 +76,19 @@ static inline kl_rules *rules_from(const char *yaml)
     return r;
 }
 
+/* Options for a scan of kind that hands each finding to fn with ud. It
+ * asserts nothing, so worker threads may call it too. */
+static inline kl_scan_options scan_options(kl_doc_kind kind, kl_finding_fn fn, void *ud)
+{
+    kl_scan_options o;
+    memset(&o, 0, sizeof o);
+    o.abi_version = KL_ABI_VERSION;
+    o.kind = kind;
+    o.on_finding = fn;
+    o.userdata = ud;
+    return o;
+}
+
 /* Scans len bytes of text of the given kind and collects the findings. */
 static inline kl_status scan_kind(const kl_rules *rules, kl_doc_kind kind, const char *text,
                                   size_t len, found_list *out, const kl_policy *policy)
@@ -83,13 +96,8 @@ static inline kl_status scan_kind(const kl_rules *rules, kl_doc_kind kind, const
     kl_scanner *sc = kl_scanner_new(rules);
     assert_non_null(sc);
     memset(out, 0, sizeof *out);
-    kl_scan_options o;
-    memset(&o, 0, sizeof o);
-    o.abi_version = KL_ABI_VERSION;
-    o.kind = kind;
+    kl_scan_options o = scan_options(kind, collect_finding, out);
     o.policy = policy;
-    o.on_finding = collect_finding;
-    o.userdata = out;
     kl_diag d;
     kl_status st = kl_scan(sc, &o, text, len, &d);
     kl_scanner_free(sc);

@@ -262,12 +262,7 @@ static void *jit_worker(void *arg)
     }
     for (int i = 0; i < JIT_SCANS; i++) {
         size_t acc[2] = {0, 0};
-        kl_scan_options o;
-        memset(&o, 0, sizeof o);
-        o.abi_version = KL_ABI_VERSION;
-        o.kind = KL_DOC_TEXT;
-        o.on_finding = count_finding;
-        o.userdata = acc;
+        kl_scan_options o = scan_options(KL_DOC_TEXT, count_finding, acc);
         kl_diag d;
         if (kl_scan(sc, &o, j->text, strlen(j->text), &d) != KL_OK || acc[0] != j->want_n ||
             acc[1] != j->want_sum)

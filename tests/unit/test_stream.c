@@ -24,12 +24,7 @@ static kl_status stream_all(const kl_rules *r, kl_doc_kind kind, const char *tex
     kl_scanner *sc = kl_scanner_new(r);
     assert_non_null(sc);
     memset(out, 0, sizeof *out);
-    kl_scan_options o;
-    memset(&o, 0, sizeof o);
-    o.abi_version = KL_ABI_VERSION;
-    o.kind = kind;
-    o.on_finding = collect_finding;
-    o.userdata = out;
+    kl_scan_options o = scan_options(kind, collect_finding, out);
     kl_stream *st = kl_stream_new(sc, &o);
     assert_non_null(st);
     kl_diag d;
