@@ -391,7 +391,7 @@ typedef struct kl_prefilter_image {
     uint32_t space_cls, width, out_first;
     const uint32_t *trans;
     const uint16_t *trans16;
-    const uint32_t *out_at, *outs;
+    const uint32_t *recs, *outs;
     size_t hit_words;
     const uint32_t *rule_cl, *cl_at, *cl_word;
     const uint64_t *cl_mask;

@@ -2018,11 +2018,16 @@ kl_status kl_rule_derive_clauses(kl_rule *rule)
 /* Rules anchored in one sentence that are queued for their other clauses;
  * past this, all rules are looked at. */
 #define QUEUE_MAX 128u
-/* The output index of the KELVIN SIGN and LONG S states. */
+/* The record of the KELVIN SIGN and LONG S states (every rule is a
+ * candidate). */
 #define OUT_ALL UINT32_MAX
 #define NO_STATE UINT32_MAX
-/* OUT_ALL in trans16 */
-#define OUT_ALL16 UINT16_MAX
+/* An output state's record (recs): where its entries start in outs, the
+ * number of rule entries (low 16 bits) and of literal entries (high 16
+ * bits), then its first two entries, so that most states take one load.
+ * 16 bytes: a record never straddles cache lines. */
+#define REC_WORDS 4u
+#define REC_INLINE 2u
 /* Output entries: a rule to check, or a literal id with this bit. */
 #define ENTRY_LIT 0x80000000u
 /* ... or a rule whose anchor is its only clause: a hit makes it a candidate */
@@ -2045,7 +2050,7 @@ struct kl_prefilter {
     unsigned char *base; /* cand before a scan: 1 for rules without clauses */
     unsigned char cls[256];
     uint32_t space_cls; /* the class of ' ' (0: no literal holds one) */
-    uint32_t width;     /* a row: one column per class, then the output index */
+    uint32_t width;     /* a row: one column per class */
     /* rows of width; the targets are row offsets in trans, row numbers in
      * trans16. An automaton of fewer than 65535 states has trans16 only:
      * half the memory (most of a scan's cache misses, and of the binary
@@ -2053,8 +2058,13 @@ struct kl_prefilter {
     uint32_t *trans;
     uint16_t *trans16;
     uint32_t out_first; /* rows at or after this offset have outputs */
-    uint32_t *out_at;   /* per output row k: [3k] anchored rules [3k+1] literal ids [3k+2] */
+    /* output row k (at offset out_first + k * width) has record
+     * recs[REC_WORDS * k]; its entries are outs[recs[REC_WORDS * k]] on:
+     * anchored rules, then literal ids. k is found with out_magic, the
+     * division by width as a multiplication */
+    uint32_t *recs;
     uint32_t *outs;
+    uint64_t out_magic;
     size_t hit_words; /* 64-bit words of literal hits in use */
     /* what a queued rule needs: clauses rule_cl[r]..rule_cl[r+1]; clause c
      * is met when hit[cl_word[k]] & cl_mask[k] for some k from cl_at[c] to
@@ -2062,7 +2072,7 @@ struct kl_prefilter {
     uint32_t *rule_cl, *cl_at, *cl_word;
     uint64_t *cl_mask;
     /* sizes, for kl_prefilter_write_c */
-    size_t ntrans, nout_at, nouts, ncl;
+    size_t ntrans, nrecs, nouts, ncl;
     int borrowed; /* the arrays are a precompiled image's: not freed */
     uint32_t *always; /* the rules base marks, in order (always owned) */
     size_t nalways;
@@ -2113,7 +2123,7 @@ void kl_prefilter_free(struct kl_prefilter *pf)
     free(pf->base);
     free(pf->trans);
     free(pf->trans16);
-    free(pf->out_at);
+    free(pf->recs);
     free(pf->outs);
     free(pf->rule_cl);
     free(pf->cl_at);
@@ -2146,20 +2156,24 @@ static int has_table(const struct kl_prefilter *pf)
     return pf->trans || pf->trans16;
 }
 
-/* Makes pf's table trans16 (its states fit in 16 bits, and OUT_ALL16 is
- * none of them). Returns -1 on OOM. */
+/* The multiplier that divides a row offset by width without a division:
+ * for x = k * width < 2^32, (x * m) >> 32 is k. With m = ceil(2^32 /
+ * width) = (2^32 + e) / width, e < width, x * m is k * 2^32 + k * e, and
+ * k * e < k * width < 2^32. */
+static uint64_t out_magic(uint32_t width)
+{
+    return width ? (((uint64_t)1 << 32) + width - 1) / width : 0;
+}
+
+/* Makes pf's table trans16 (its states fit in 16 bits). Returns -1 on
+ * OOM. */
 static int narrow_table(struct kl_prefilter *pf)
 {
-    uint32_t width = pf->width, ncls = width - 1;
     pf->trans16 = malloc(pf->ntrans * sizeof *pf->trans16);
     if (!pf->trans16)
         return -1;
-    for (size_t at = 0; at < pf->ntrans; at += width) {
-        for (uint32_t c = 0; c < ncls; c++)
-            pf->trans16[at + c] = (uint16_t)(pf->trans[at + c] / width);
-        uint32_t k = pf->trans[at + ncls];
-        pf->trans16[at + ncls] = k == OUT_ALL ? OUT_ALL16 : (uint16_t)k;
-    }
+    for (size_t at = 0; at < pf->ntrans; at++)
+        pf->trans16[at] = (uint16_t)(pf->trans[at] / pf->width);
     free(pf->trans);
     pf->trans = NULL;
     return 0;
@@ -2313,16 +2327,17 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
     for (size_t k = 0; k < qt; k++)
         if (cnt[queue[k]])
             perm[queue[k]] = nplain + nout++;
-    uint32_t width = ncls + 1;
+    uint32_t width = ncls;
     pf->width = width;
+    pf->out_magic = out_magic(width);
     pf->out_first = nplain * width;
     pf->ntrans = (size_t)nstates * width;
-    pf->nout_at = (size_t)nout * 3 + 1;
+    pf->nrecs = (size_t)nout * REC_WORDS;
     pf->nouts = total;
     pf->trans = malloc(pf->ntrans * sizeof *pf->trans);
-    pf->out_at = malloc(pf->nout_at * sizeof *pf->out_at);
+    pf->recs = calloc(pf->nrecs ? pf->nrecs : 1, sizeof *pf->recs);
     pf->outs = malloc((total ? total : 1) * sizeof *pf->outs);
-    if (!pf->trans || !pf->out_at || !pf->outs)
+    if (!pf->trans || !pf->recs || !pf->outs)
         goto out;
     /* each output state's entries sorted (rules, then literal ids) and
      * without repeats */
@@ -2331,30 +2346,35 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
         uint32_t *row = pf->trans + (size_t)perm[s] * width;
         for (uint32_t c = 0; c < ncls; c++)
             row[c] = perm[g[(size_t)s * ncls + c]] * width;
-        row[ncls] = 0;
         if (!cnt[s])
             continue;
-        uint32_t k = perm[s] - nplain, *e = merged + first[s], n = cnt[s];
+        uint32_t *rec = pf->recs + (size_t)(perm[s] - nplain) * REC_WORDS;
+        uint32_t *e = merged + first[s], n = cnt[s];
         qsort(e, n, sizeof *e, cmp_u32);
         if (e[n - 1] == OUT_ALL) {
-            row[ncls] = OUT_ALL;
+            rec[0] = OUT_ALL;
             continue;
         }
-        row[ncls] = k;
-        pf->out_at[3 * k] = (uint32_t)pos;
-        pf->out_at[3 * k + 1] = NO_STATE;
+        uint32_t start = (uint32_t)pos, nrule = 0;
         for (uint32_t j = 0; j < n; j++) {
             if (j && e[j] == e[j - 1])
                 continue;
-            if ((e[j] & ENTRY_LIT) && pf->out_at[3 * k + 1] == NO_STATE)
-                pf->out_at[3 * k + 1] = (uint32_t)pos;
+            nrule += !(e[j] & ENTRY_LIT);
             pf->outs[pos++] = e[j] & ~ENTRY_LIT;
         }
-        if (pf->out_at[3 * k + 1] == NO_STATE)
-            pf->out_at[3 * k + 1] = (uint32_t)pos;
-        pf->out_at[3 * k + 2] = (uint32_t)pos;
+        /* the counts are 16 bits: a state with more rules or literals
+         * than that (never seen: the default packs have at most a few
+         * dozen) makes every rule a candidate, like KELVIN SIGN */
+        if (nrule > UINT16_MAX || pos - start - nrule > UINT16_MAX) {
+            rec[0] = OUT_ALL;
+            continue;
+        }
+        rec[0] = start;
+        rec[1] = nrule | (uint32_t)(pos - start - nrule) << 16;
+        for (uint32_t j = 0; j < REC_INLINE && start + j < pos; j++)
+            rec[2 + j] = pf->outs[start + j];
     }
-    if (nstates < OUT_ALL16 && narrow_table(pf) != 0)
+    if (nstates <= UINT16_MAX && narrow_table(pf) != 0)
         goto out;
     rc = 0;
 out:
@@ -2596,22 +2616,24 @@ static int take_outputs(const struct kl_prefilter *pf, const uint32_t *seen, con
                         unsigned char *cand, uint32_t *list, size_t *nlist, uint32_t *queue,
                         size_t *nq, int *overflow)
 {
-    const uint32_t ncls = pf->width - 1, *outs = pf->outs;
+    const uint32_t *outs = pf->outs;
     for (size_t i = 0; i < nseen; i++) {
-        uint32_t k = pf->trans16 ? pf->trans16[seen[i] + ncls] : pf->trans[seen[i] + ncls];
-        k = k == OUT_ALL16 && pf->trans16 ? OUT_ALL : k;
-        if (k == OUT_ALL)
+        uint64_t k = ((uint64_t)(seen[i] - pf->out_first) * pf->out_magic) >> 32;
+        const uint32_t *rec = pf->recs + k * REC_WORDS;
+        if (rec[0] == OUT_ALL)
             return 0;
-        const uint32_t *at = pf->out_at + 3 * (size_t)k;
-        for (uint32_t o = at[0]; o < at[1]; o++) {
-            uint32_t r = outs[o];
-            if (r & ENTRY_WB) {
-                if (!boundaries_met(r, t, len, at_byte[i]))
-                    continue;
-                r &= ENTRY_ID | ENTRY_SURE;
+        uint32_t nrule = rec[1] & 0xFFFF, n = nrule + (rec[1] >> 16);
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t e = j < REC_INLINE ? rec[2 + j] : outs[rec[0] + j];
+            if ((e & ENTRY_WB) && !boundaries_met(e, t, len, at_byte[i]))
+                continue;
+            if (j >= nrule) { /* a literal id */
+                e &= ENTRY_ID;
+                hit[e / 64] |= (uint64_t)1 << (e % 64);
+                continue;
             }
-            if (r & ENTRY_SURE) {
-                r &= ~ENTRY_SURE;
+            uint32_t r = e & ENTRY_ID;
+            if (e & ENTRY_SURE) {
                 if (!cand[r]) {
                     cand[r] = 1;
                     list[(*nlist)++] = r;
@@ -2625,13 +2647,6 @@ static int take_outputs(const struct kl_prefilter *pf, const uint32_t *seen, con
                 queue[(*nq)++] = r;
             else
                 *overflow = 1;
-        }
-        for (uint32_t o = at[1]; o < at[2]; o++) {
-            uint32_t e = outs[o];
-            if ((e & ENTRY_WB) && !boundaries_met(e, t, len, at_byte[i]))
-                continue;
-            e &= ENTRY_ID;
-            hit[e / 64] |= (uint64_t)1 << (e % 64);
         }
     }
     return 1;
@@ -2944,7 +2959,8 @@ struct kl_prefilter *kl_prefilter_from_image(const kl_prefilter_image *img)
     pf->out_first = img->out_first;
     pf->trans = (uint32_t *)img->trans;
     pf->trans16 = (uint16_t *)img->trans16;
-    pf->out_at = (uint32_t *)img->out_at;
+    pf->out_magic = out_magic(img->width);
+    pf->recs = (uint32_t *)img->recs;
     pf->outs = (uint32_t *)img->outs;
     pf->hit_words = img->hit_words;
     pf->rule_cl = (uint32_t *)img->rule_cl;
@@ -2970,7 +2986,8 @@ static int write_u16s(FILE *out, const char *name, const char *part, const uint1
 
 static int write_u32s(FILE *out, const char *name, const char *part, const uint32_t *v, size_t n)
 {
-    fprintf(out, "static const uint32_t %s_%s[%zu] = {", name, part, n ? n : 1);
+    /* 16-byte aligned: an output record never straddles cache lines */
+    fprintf(out, "static _Alignas(16) const uint32_t %s_%s[%zu] = {", name, part, n ? n : 1);
     for (size_t i = 0; i < n; i++)
         fprintf(out, "%s%" PRIu32 ",", i % 16 ? "" : "\n", v[i]);
     if (!n)
@@ -2991,7 +3008,7 @@ int kl_prefilter_write_c(const struct kl_prefilter *pf, FILE *out, const char *n
     fputs("};\n", out);
     if ((pf->trans16 ? write_u16s(out, name, "trans16", pf->trans16, pf->ntrans)
                      : write_u32s(out, name, "trans", pf->trans, pf->ntrans)) != 0 ||
-        write_u32s(out, name, "out_at", pf->out_at, pf->nout_at) != 0 ||
+        write_u32s(out, name, "recs", pf->recs, pf->nrecs) != 0 ||
         write_u32s(out, name, "outs", pf->outs, pf->nouts) != 0 ||
         write_u32s(out, name, "rule_cl", pf->rule_cl, pf->nrules + 1) != 0 ||
         write_u32s(out, name, "cl_at", pf->cl_at, pf->ncl + 1) != 0 ||
@@ -3007,7 +3024,7 @@ int kl_prefilter_write_c(const struct kl_prefilter *pf, FILE *out, const char *n
     for (size_t i = 0; i < 256; i++)
         fprintf(out, "%s%u,", i % 32 ? "" : "\n    ", pf->cls[i]);
     fprintf(out,
-            "},\n    %" PRIu32 ", %" PRIu32 ", %" PRIu32 ", %s%s, %s%s, %s_out_at, %s_outs, %zu,\n",
+            "},\n    %" PRIu32 ", %" PRIu32 ", %" PRIu32 ", %s%s, %s%s, %s_recs, %s_outs, %zu,\n",
             pf->space_cls, pf->width, pf->out_first, pf->trans ? name : "NULL",
             pf->trans ? "_trans" : "", pf->trans16 ? name : "NULL", pf->trans16 ? "_trans16" : "",
             name, name, pf->hit_words);
