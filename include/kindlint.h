@@ -27,6 +27,7 @@
 #define KINDLINT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #ifdef __cplusplus
@@ -384,6 +385,11 @@ typedef struct kl_stream kl_stream; /* opaque */
 /** Caller frees with kl_stream_free(). The scanner and options (copied;
  *  the pointers in them are borrowed) must outlive the stream. */
 kl_stream *kl_stream_new(kl_scanner *scanner, const kl_scan_options *opt);
+/** A hint, before the first feed: the input holds about this many bytes (a
+ *  regular file's size). Rules meet a large input's text again and again,
+ *  so they are JIT-compiled at their first candidate sentence instead of
+ *  after some interpreted runs. Findings are the same either way. */
+void kl_stream_expect(kl_stream *stream, uint64_t bytes);
 kl_status kl_stream_feed(kl_stream *stream, const char *data, size_t len, kl_diag *diag);
 /** Scans what is left. Call once, after the last feed. */
 kl_status kl_stream_finish(kl_stream *stream, kl_diag *diag);

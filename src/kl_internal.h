@@ -214,7 +214,8 @@ struct kl_rule {
     char *pattern;
     pcre2_code *re;
     /* JIT compilation is lazy: a rule's first KL_JIT_AFTER candidate
-     * sentences run in PCRE2's interpreter (re, unless), and then its ASCII
+     * sentences (none in a large input, KL_JIT_EAGER_BYTES) run in PCRE2's
+     * interpreter (re, unless), and then its ASCII
      * twin and copies of its unless-patterns are JIT-compiled (jit_ascii,
      * jit_unless) by kl_rule_prepare, so a rule that meets few candidates
      * never pays for JIT code. The originals are never changed, so other
@@ -280,19 +281,26 @@ enum { KL_JIT_ON = 1, KL_JIT_OFF = 2, KL_JIT_NOT_YET = 3, KL_JIT_BUSY = 4 };
 /* Candidate sentences a rule is interpreted on before it is JIT-compiled
  * (compiling a large pattern costs as much as ~50 interpreted runs). */
 #define KL_JIT_AFTER 24u
+/* ... unless the input is at least this large (kl_scan's length,
+ * kl_stream_expect), or the scanner has read this much text: the rule will
+ * meet such text again and again, and its interpreted runs would cost more
+ * than the compiling they put off (on 100 MB of messages, 0.12 s of about
+ * 2 s). Smaller inputs stay lazy: on 30 MB, compiling every rule at once
+ * costs about what it saves, on 2 MB much more. */
+#define KL_JIT_EAGER_BYTES (32u << 20)
 
 /* Makes r ready for one more candidate sentence, from any thread: counts
- * it, and at the KL_JIT_AFTER-th JIT-compiles the rule's ASCII twin and
- * copies of its unless-patterns (and of its pattern when it has no twin);
- * while one thread compiles, others are told to interpret. Returns
- * KL_JIT_ON (run jit_ascii on ASCII, jit_unless), else KL_JIT_NOT_YET or
- * KL_JIT_OFF (interpret re and unless). */
-int kl_rule_prepare(kl_rule *r);
+ * it, and at the KL_JIT_AFTER-th (at once when eager) JIT-compiles the
+ * rule's ASCII twin and copies of its unless-patterns (and of its pattern
+ * when it has no twin); while one thread compiles, others are told to
+ * interpret. Returns KL_JIT_ON (run jit_ascii on ASCII, jit_unless), else
+ * KL_JIT_NOT_YET or KL_JIT_OFF (interpret re and unless). */
+int kl_rule_prepare(kl_rule *r, int eager);
 /* After kl_rule_prepare gave KL_JIT_ON, for a sentence jit_ascii cannot
  * take: counts it and JIT-compiles a copy of the pattern (jit_re) at the
- * KL_JIT_AFTER-th. Returns KL_JIT_ON (run jit_re), else KL_JIT_NOT_YET
- * or KL_JIT_OFF (interpret re). */
-int kl_rule_prepare_utf(kl_rule *r);
+ * KL_JIT_AFTER-th (at once when eager). Returns KL_JIT_ON (run jit_re),
+ * else KL_JIT_NOT_YET or KL_JIT_OFF (interpret re). */
+int kl_rule_prepare_utf(kl_rule *r, int eager);
 
 /* rules_compile.c: turns one loaded YAML pack into rules appended to set. */
 struct kl_y_pack;

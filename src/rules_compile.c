@@ -782,7 +782,8 @@ kl_status kl_rules_compile(kl_rules *rules, kl_diag *diag)
 /* JIT compiling all of a rule set's patterns takes longer than loading and
  * compiling them (about 110 ms for the default packs), and most rules meet
  * few candidate sentences, so a rule is interpreted on its first
- * KL_JIT_AFTER candidates and JIT-compiled only when it keeps coming up.
+ * KL_JIT_AFTER candidates and JIT-compiled only when it keeps coming up,
+ * or at once when the scanner is eager (it has read a large input).
  * pcre2_jit_compile changes the pattern it compiles, so the one thread
  * that claims a rule compiles copies while other threads may still
  * interpret the originals; a thread that sees the state set (acquire) sees
@@ -791,13 +792,13 @@ kl_status kl_rules_compile(kl_rules *rules, kl_diag *diag)
  * jit_claim claims a JIT compilation tracked by state and uses: returns 0
  * when this thread is to compile now, else what to run (KL_JIT_ON,
  * KL_JIT_OFF, or KL_JIT_NOT_YET: interpret). */
-static int jit_claim(atomic_int *state, atomic_uint *uses)
+static int jit_claim(atomic_int *state, atomic_uint *uses, int eager)
 {
     int st = atomic_load_explicit(state, memory_order_acquire);
     if (st == KL_JIT_ON || st == KL_JIT_OFF)
         return st;
     if (st == KL_JIT_BUSY ||
-        atomic_fetch_add_explicit(uses, 1, memory_order_relaxed) < KL_JIT_AFTER)
+        (atomic_fetch_add_explicit(uses, 1, memory_order_relaxed) < KL_JIT_AFTER && !eager))
         return KL_JIT_NOT_YET;
     /* one thread compiles; the others go on interpreting, never waiting */
     int expected = 0;
@@ -817,9 +818,9 @@ static pcre2_code *jit_or_free(pcre2_code *c)
     return c;
 }
 
-int kl_rule_prepare(kl_rule *r)
+int kl_rule_prepare(kl_rule *r, int eager)
 {
-    int state = jit_claim(&r->jit_state, &r->jit_uses);
+    int state = jit_claim(&r->jit_state, &r->jit_uses, eager);
     if (state)
         return state;
     pcre2_code **unless = r->nunless ? calloc(r->nunless, sizeof *unless) : NULL;
@@ -854,9 +855,9 @@ int kl_rule_prepare(kl_rule *r)
     return state;
 }
 
-int kl_rule_prepare_utf(kl_rule *r)
+int kl_rule_prepare_utf(kl_rule *r, int eager)
 {
-    int state = jit_claim(&r->utf_state, &r->utf_uses);
+    int state = jit_claim(&r->utf_state, &r->utf_uses, eager);
     if (state)
         return state;
     pcre2_code *re = jit_or_free(pcre2_code_copy(r->re));

@@ -40,6 +40,7 @@ struct kl_scanner {
     unsigned char *mark[SCAN_BATCH]; /* kl_prefilter_batch's scratch */
     uint32_t *cand[SCAN_BATCH];      /* the candidate rules of a batch of sentences */
     unsigned char *limited;          /* rules that hit a PCRE2 limit in this scan */
+    uint64_t scanned;                /* bytes of sentences scanned, in all scans */
     kl_finding *found;
     size_t nfound, capfound;
 };
@@ -270,6 +271,7 @@ typedef struct scan_ctx {
     size_t reported_end; /* local end of the last finding reported */
     kl_cursor cursor;
     int stop;
+    int large; /* the whole input is large: JIT-compile rules at once */
 } scan_ctx;
 
 static int match_at(kl_scanner *sc, const pcre2_code *re, int jit, const unsigned char *subj,
@@ -437,14 +439,15 @@ static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *
             continue;
         /* JIT code for the unless-patterns, and for this pattern: the
          * ASCII twin, or the pattern's own */
-        int jit = kl_rule_prepare(rules->rules[ri]) == KL_JIT_ON, jit_main = jit;
+        int eager = c->large || sc->scanned >= KL_JIT_EAGER_BYTES;
+        int jit = kl_rule_prepare(rules->rules[ri], eager) == KL_JIT_ON, jit_main = jit;
         const pcre2_code *re = r->re;
         if (jit) {
             if (r->jit_ascii && ascii < 0)
                 ascii = all_ascii(subj, slen);
             if (r->jit_ascii && ascii)
                 re = r->jit_ascii;
-            else if ((jit_main = kl_rule_prepare_utf(rules->rules[ri]) == KL_JIT_ON))
+            else if ((jit_main = kl_rule_prepare_utf(rules->rules[ri], eager) == KL_JIT_ON))
                 re = r->jit_re;
         }
         size_t off = 0;
@@ -608,6 +611,7 @@ typedef struct window {
     size_t guard_end;
     size_t reported_end; /* out */
     int speaker_seen;
+    int large;    /* see scan_ctx */
     kl_doc *keep; /* when set, the document is handed back open */
 } window;
 
@@ -625,7 +629,8 @@ static kl_status scan_window(kl_scanner *sc, const kl_scan_options *opt, window 
                   .doc = &doc,
                   .base = w->base,
                   .drop_from = w->drop_from,
-                  .guard_end = w->guard_end};
+                  .guard_end = w->guard_end,
+                  .large = w->large};
     c.cursor = *w->cursor;
     check_directives(&c);
     c.cursor = *w->cursor;
@@ -659,6 +664,7 @@ static kl_status scan_window(kl_scanner *sc, const kl_scan_options *opt, window 
         kl_prefilter_batch(pf, pt, (size_t)n);
         for (int k = 0; k < n && !c.stop; k++) {
             st = scan_sentence(&c, &sn[k], sc->cand[k]);
+            sc->scanned += sn[k].se - sn[k].ss;
             if (st != KL_OK) {
                 kl_diag_set(diag, st, opt->path, 0, 0, NULL, "out of memory");
                 break;
@@ -711,7 +717,8 @@ kl_status kl_scan(kl_scanner *sc, const kl_scan_options *opt, const char *input,
                 .len = len,
                 .cursor = &cur,
                 .first = 1,
-                .drop_from = SIZE_MAX};
+                .drop_from = SIZE_MAX,
+                .large = len >= KL_JIT_EAGER_BYTES};
     kl_status st = scan_window(sc, opt, &w, diag);
     if (st == KL_OK && !w.speaker_seen)
         speaker_notice(opt);
@@ -734,6 +741,7 @@ struct kl_stream {
     int speaker_seen;
     size_t guard; /* findings before this (in the whole input) were reported */
     int failed;
+    uint64_t expect; /* kl_stream_expect */
 };
 
 kl_stream *kl_stream_new(kl_scanner *sc, const kl_scan_options *opt)
@@ -748,6 +756,12 @@ kl_stream *kl_stream_new(kl_scanner *sc, const kl_scan_options *opt)
     kl_cursor_init(&s->cursor);
     memset(sc->limited, 0, sc->rules->count);
     return s;
+}
+
+void kl_stream_expect(kl_stream *s, uint64_t bytes)
+{
+    if (s)
+        s->expect = bytes;
 }
 
 static void free_inherit(kl_stream *s)
@@ -855,7 +869,8 @@ static kl_status stream_window(kl_stream *s, size_t n, size_t next, int final, k
                 .first = s->base == 0,
                 .drop_from = next < n ? next : SIZE_MAX,
                 .guard_end = s->guard > s->base ? s->guard - s->base : 0,
-                .keep = final ? NULL : &doc};
+                .keep = final ? NULL : &doc,
+                .large = s->expect >= KL_JIT_EAGER_BYTES};
     kl_status st = scan_window(s->sc, &s->opt, &w, diag);
     s->speaker_seen |= w.speaker_seen;
     if (st != KL_OK)

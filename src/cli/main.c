@@ -293,6 +293,9 @@ static void stream_path(lint_ctx *c, kl_scanner *scanner, const kl_scan_options 
         fputs("kindlint: error: out of memory\n", stderr);
         failed = 1;
     }
+    struct stat sb;
+    if (st && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) /* stdin may be a file too */
+        kl_stream_expect(st, (uint64_t)sb.st_size);
     char chunk[65536];
     size_t n;
     while (!failed && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {

@@ -137,6 +137,50 @@ static void test_jit_after_some_candidates(void **state)
     kl_rules_free(r);
 }
 
+/* Streams the text with the size hint expect (0: none); returns the
+ * rule's JIT state after one scan. */
+static int jit_state_after_stream(uint64_t expect, found_list *f)
+{
+    kl_rules *r = rules_from(never_rule);
+    kl_scanner *sc = kl_scanner_new(r);
+    assert_non_null(sc);
+    memset(f, 0, sizeof *f);
+    kl_scan_options o = scan_options(KL_DOC_TEXT, collect_finding, f);
+    kl_stream *st = kl_stream_new(sc, &o);
+    assert_non_null(st);
+    if (expect)
+        kl_stream_expect(st, expect);
+    const char *text = "Never mind, you never call. You never write!";
+    kl_diag d;
+    assert_int_equal(kl_stream_feed(st, text, strlen(text), &d), KL_OK);
+    assert_int_equal(kl_stream_finish(st, &d), KL_OK);
+    int state = atomic_load(&r->rules[0]->jit_state);
+    kl_stream_free(st);
+    kl_scanner_free(sc);
+    kl_rules_free(r);
+    return state;
+}
+
+/* A stream said to be large JIT-compiles a rule at its first candidate;
+ * a smaller one, or one without the hint, interprets it first. The
+ * findings are the same. */
+static void test_jit_at_once_for_large_input(void **state)
+{
+    (void)state;
+    uint32_t jit = 0;
+    pcre2_config(PCRE2_CONFIG_JIT, &jit);
+    static const uint64_t hints[] = {0, KL_JIT_EAGER_BYTES - 1, KL_JIT_EAGER_BYTES,
+                                     (uint64_t)1 << 40};
+    for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
+        found_list f;
+        int st = jit_state_after_stream(hints[i], &f);
+        assert_int_equal(st, hints[i] >= KL_JIT_EAGER_BYTES && jit ? KL_JIT_ON : 0);
+        assert_int_equal(f.n, 1);
+        assert_string_equal(f.items[0].text, "You never write");
+        assert_int_equal(f.items[0].offset, 28);
+    }
+}
+
 /* Once JIT-compiled, a rule runs its ASCII twin (compiled without UTF and
  * UCP) on sentences of ASCII only, and its own code on the others: a
  * typographic apostrophe and a letter outside ASCII are still read as
@@ -563,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_sentence_bounds),
         cmocka_unit_test(test_unless_drops_sentence),
         cmocka_unit_test(test_jit_after_some_candidates),
+        cmocka_unit_test(test_jit_at_once_for_large_input),
         cmocka_unit_test(test_ascii_twin_only_on_ascii),
         cmocka_unit_test(test_ascii_twin_when_safe),
         cmocka_unit_test(test_jit_shared_by_threads),
