@@ -1536,9 +1536,26 @@ static int strset_cross(const strset *a, const strset *b, strset *out)
     return 0;
 }
 
+/* The length of the longest string that ends every string of x. */
+static size_t common_suffix(const strset *x)
+{
+    if (!x->n)
+        return 0;
+    size_t l0 = strlen(x->s[0]), n = l0;
+    for (size_t i = 1; i < x->n && n; i++) {
+        size_t li = strlen(x->s[i]), k = 0;
+        while (k < n && k < li && x->s[0][l0 - 1 - k] == x->s[i][li - 1 - k])
+            k++;
+        n = k;
+    }
+    return n;
+}
+
 /* The run followed by one of the strings of b. When that is too much, the
- * run so far becomes a clause and b starts the next; the branch is then no
- * longer known string by string. */
+ * run so far becomes a clause, and the end all its strings share, followed
+ * by b, starts the next ("(just |only |)to " then a long list of verbs:
+ * "to hurt", "to annoy", ...); the branch is then no longer known string
+ * by string. */
 static void run_extend(deriv *d, conj *out, strset *run, const strset *b, int *exact)
 {
     strset r;
@@ -1552,10 +1569,22 @@ static void run_extend(deriv *d, conj *out, strset *run, const strset *b, int *e
         *run = r;
         return;
     }
+    char tail[LIT_MAX + 1];
+    size_t nt = common_suffix(run);
+    if (nt > LIT_MAX)
+        nt = 0;
+    if (nt)
+        memcpy(tail, run->s[0] + strlen(run->s[0]) - nt, nt);
+    tail[nt] = '\0';
     run_flush(d, out, run);
     *exact = 0;
     strset one = {NULL, 0, 1};
-    rc = strset_add(&one, "", 0) != 0 ? -1 : strset_cross(&one, b, &r);
+    rc = strset_add(&one, tail, nt) != 0 ? -1 : strset_cross(&one, b, &r);
+    if (rc > 0 && nt) { /* the shared end and b are too much: b alone */
+        strset_free(&one);
+        one.valid = 1;
+        rc = strset_add(&one, "", 0) != 0 ? -1 : strset_cross(&one, b, &r);
+    }
     strset_free(&one);
     if (rc < 0)
         d->oom = 1;

@@ -325,6 +325,20 @@ static void test_derive_table(void **state)
         /* too many: the run starts again */
         {"(?:a|b|c|d|e|f|g)(?:a|b|c|d|e|f|g)(?:a|b|c|d|e|f|g)xyz",
          "(\"axyz\"|\"bxyz\"|\"cxyz\"|\"dxyz\"|\"exyz\"|\"fxyz\"|\"gxyz\")"},
+        /* ... with the end the run's phrases share (4 x 20 phrases are
+         * too many: " to " and the 20 are not) */
+        {"(?:aa|bb|cc|dd)\\s+to\\s+(?:ab|ac|ad|ae|af|ag|ah|ai|aj|ak|al|am|an|ao|ap|aq|ar|as|at|"
+         "au)x",
+         "(\" to abx\"|\" to acx\"|\" to adx\"|\" to aex\"|\" to afx\"|\" to agx\"|\" to ahx\"|"
+         "\" to aix\"|\" to ajx\"|\" to akx\"|\" to alx\"|\" to amx\"|\" to anx\"|\" to aox\"|"
+         "\" to apx\"|\" to aqx\"|\" to arx\"|\" to asx\"|\" to atx\"|\" to aux\") & (\"aa to \"|"
+         "\"bb to \"|\"cc to \"|\"dd to \")"},
+        {"(?:aab|bbb|cbb)\\s+(?:ab|ac|ad|ae|af|ag|ah|ai|aj|ak|al|am|an|ao|ap|aq|ar|as|at|au|av|aw|"
+         "ax|ay|az|ba|bc|bd)x",
+         "(\"b abx\"|\"b acx\"|\"b adx\"|\"b aex\"|\"b afx\"|\"b agx\"|\"b ahx\"|\"b aix\"|"
+         "\"b ajx\"|\"b akx\"|\"b alx\"|\"b amx\"|\"b anx\"|\"b aox\"|\"b apx\"|\"b aqx\"|"
+         "\"b arx\"|\"b asx\"|\"b atx\"|\"b aux\"|\"b avx\"|\"b awx\"|\"b axx\"|\"b ayx\"|"
+         "\"b azx\"|\"b bax\"|\"b bcx\"|\"b bdx\") & (\"aab \"|\"bbb \"|\"cbb \")"},
         {"never|", ""},
         {"\\b(?:you|u)\\s+(?:always|never)",
          "(\"\\byou always\"|\"\\byou never\"|\"\\bu always\"|\"\\bu never\")"},
