@@ -522,7 +522,8 @@ typedef struct item {
     char c;
     int boundary;   /* ITEM_ZERO: \\b */
     int word_start; /* ITEM_ZERO: ^, \\A or (?<!\\w): no word character before */
-    int nw_out;     /* ITEM_GROUP: deriv.nw after it */
+    int nw_out;     /* ITEM_GROUP: deriv.nw after it; ITEM_OTHER: it is never a
+                     * word character (\\W, [^\\w...]) */
     int quantifiable;
     conj g;
     strset ex; /* a group: every string it can match, when few (valid) */
@@ -826,9 +827,12 @@ static void parse_escape(deriv *d, item *it)
         it->kind = ITEM_SPACE;
         return;
     }
-    /* classes and single-character escapes: no literal */
-    if (strchr("dDwWShHvVRXCaefnrt", e))
+    /* classes and single-character escapes: no literal; some are never
+     * a word character */
+    if (strchr("dDwWShHvVRXCaefnrt", e)) {
+        it->nw_out = strchr("WhvRaefnrt", e) != NULL;
         return;
+    }
     switch (e) {
     case 'Q':
         d->in_q = 1;
@@ -1379,8 +1383,11 @@ static void next_item(deriv *d, item *it)
     case '\\': parse_escape(d, it); return;
     case '[':
         it->kind = ITEM_OTHER;
-        if (!parse_small_class(d, it))
+        if (!parse_small_class(d, it)) {
+            /* [^\w...]: no word character */
+            it->nw_out = at(d, 1) == '^' && at(d, 2) == '\\' && at(d, 3) == 'w';
             skip_class(d);
+        }
         return;
     case '(': parse_group(d, it); return;
     case '*':
@@ -1603,21 +1610,24 @@ static void run_extend_char(deriv *d, conj *out, strset *run, char c, int opt, i
     run_extend(d, out, run, &b, exact);
 }
 
-/* A run that is empty so far starts with a word boundary: the character
- * before it is not a word character. */
+/* The run's phrases that are empty so far start with a word boundary:
+ * the character before them is not a word character ("x\\W\\s*fool" is
+ * " fool" or "fool", which starts a word). */
 static void run_mark_word_start(deriv *d, strset *run)
 {
-    if (run->n != 1 || run->s[0][0] != '\0')
-        return;
-    char *w = malloc(2);
-    if (!w) {
-        d->oom = 1;
-        return;
+    for (size_t k = 0; k < run->n; k++) {
+        if (run->s[k][0] != '\0')
+            continue;
+        char *w = malloc(2);
+        if (!w) {
+            d->oom = 1;
+            return;
+        }
+        w[0] = KL_WB;
+        w[1] = '\0';
+        free(run->s[k]);
+        run->s[k] = w;
     }
-    w[0] = KL_WB;
-    w[1] = '\0';
-    free(run->s[0]);
-    run->s[0] = w;
 }
 
 /* deriv.nw after an item (min to max times) that nw was before. */
@@ -1629,7 +1639,8 @@ static int next_nw(const item *it, int nw, long min, long max)
     case ITEM_ASSERT: after = nw; break;
     case ITEM_SPACE: after = 1; break;
     case ITEM_LIT: after = !is_word_byte((unsigned char)it->c); break;
-    case ITEM_GROUP: after = it->nw_out; break;
+    case ITEM_GROUP:
+    case ITEM_OTHER: after = it->nw_out; break;
     default: break;
     }
     if (max == 0)

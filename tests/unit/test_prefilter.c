@@ -364,6 +364,15 @@ static void test_derive_table(void **state)
         {"(?<![^\\w])idiot", "\"idiot\""},
         {"(?<![\\Q\\w\\E])idiot", "\"idiot\""},
         {"(?<!\\w|x)idiot", "\"idiot\""},
+        /* after \\W, \\h, [^\\w...]: never a word character; \\D, \\W* and
+         * [^\\W] prove nothing */
+        {"ok\\W+idiot", "\"\\bidiot\""},
+        {"ok\\h+idiot", "\"\\bidiot\""},
+        {"[^\\w\\s]idiot", "\"\\bidiot\""},
+        {"ok\\W\\s*idiot", "\"\\bidiot\""}, /* " idiot" or "idiot" */
+        {"ok\\D+idiot", "\"idiot\""},
+        {"ok\\W*idiot", "\"idiot\""},
+        {"ok[^\\W]idiot", "\"idiot\""},
         /* a group called where a word starts and where none need start */
         {"(?:so\\s+)+(?&w)(?(DEFINE)(?<w>idiot|fool))", "(\"\\bidiot\"|\"\\bfool\")"},
         {"(?:so\\s+)+(?&w)|z(?&w)(?(DEFINE)(?<w>idiot|fool))",
@@ -864,7 +873,7 @@ static void gen_alt(gen *g);
 
 static void gen_atom(gen *g)
 {
-    uint32_t k = rnd(g->depth > 3 ? 10 : 25);
+    uint32_t k = rnd(g->depth > 3 ? 10 : 26);
     const char *w = gen_words[rnd(sizeof gen_words / sizeof gen_words[0])];
     size_t before = g->text.len;
     gen_space(g);
@@ -985,6 +994,13 @@ static void gen_atom(gen *g)
         kl_buf_puts(&g->re, rnd(2) ? "[,;]" : "-");
         kl_buf_putc(&g->text, rnd(2) ? ',' : '-');
         break;
+    case 25: { /* never a word character: a word starts after it */
+        static const char *const re[] = {"\\W", "[^\\w\\s]", "\\W+", "\\h"};
+        uint32_t v = rnd(sizeof re / sizeof re[0]);
+        kl_buf_puts(&g->re, re[v]);
+        kl_buf_putc(&g->text, v == 3 ? ' ' : rnd(2) ? ',' : '!');
+        break;
+    }
     default:
         kl_buf_puts(&g->re, rnd(2) ? "[^a]" : "\\x{61}");
         kl_buf_putc(&g->text, rnd(2) ? 'a' : 'b');
