@@ -95,14 +95,19 @@ static int is_word_byte(unsigned char c)
 
 /* Clauses derived for one rule: more add little and cost bits. */
 #define KL_PREFILTER_MAX_CLAUSES 8
-/* A literal run longer than this is cut; every piece is still required. */
-#define LIT_MAX 32
+/* A literal run longer than this is cut; every piece is still required.
+ * Long literals add states and filter little more: with RUN_MAX, the
+ * default packs' automaton keeps under 65,535 states (55,500), so its
+ * table stays 16-bit (test_prefilter.c checks it). */
+#define LIT_MAX 26
 /* A disjunction with more literals than this is dropped (it would match
  * nearly everything and bloat the automaton). */
 #define CLAUSE_MAX_LITS 512
 /* The strings a literal run or a group can be, at most: "you (did|do)
- * (it|that)" is four phrases; past this, the run is cut. */
-#define RUN_MAX 64
+ * (it|that)" is four phrases; past this, the run is cut. "(you|u|ya)( (guys|
+ * two|all))?( are|'re| r)" is 72: cut at 64, only "you" would be left
+ * (on 30 MB, 28% more candidate rules than at 128). */
+#define RUN_MAX 128
 /* Clauses kept while a (sub)pattern is analysed; the weakest go first. */
 #define CONJ_MAX 24
 /* Groups nested deeper than this give up (PCRE2 allows 250). */

@@ -325,20 +325,23 @@ static void test_derive_table(void **state)
         /* too many: the run starts again */
         {"(?:a|b|c|d|e|f|g)(?:a|b|c|d|e|f|g)(?:a|b|c|d|e|f|g)xyz",
          "(\"axyz\"|\"bxyz\"|\"cxyz\"|\"dxyz\"|\"exyz\"|\"fxyz\"|\"gxyz\")"},
-        /* ... with the end the run's phrases share (4 x 20 phrases are
+        /* ... with the end the run's phrases share (7 x 20 phrases are
          * too many: " to " and the 20 are not) */
-        {"(?:aa|bb|cc|dd)\\s+to\\s+(?:ab|ac|ad|ae|af|ag|ah|ai|aj|ak|al|am|an|ao|ap|aq|ar|as|at|"
+        {"(?:aa|bb|cc|dd|ee|ff|gg)\\s+to\\s+(?:ab|ac|ad|ae|af|ag|ah|ai|aj|ak|al|am|an|ao|ap|aq|ar|"
+         "as|at|"
          "au)x",
          "(\" to abx\"|\" to acx\"|\" to adx\"|\" to aex\"|\" to afx\"|\" to agx\"|\" to ahx\"|"
          "\" to aix\"|\" to ajx\"|\" to akx\"|\" to alx\"|\" to amx\"|\" to anx\"|\" to aox\"|"
          "\" to apx\"|\" to aqx\"|\" to arx\"|\" to asx\"|\" to atx\"|\" to aux\") & (\"aa to \"|"
-         "\"bb to \"|\"cc to \"|\"dd to \")"},
-        {"(?:aab|bbb|cbb)\\s+(?:ab|ac|ad|ae|af|ag|ah|ai|aj|ak|al|am|an|ao|ap|aq|ar|as|at|au|av|aw|"
+         "\"bb to \"|\"cc to \"|\"dd to \"|\"ee to \"|\"ff to \"|\"gg to \")"},
+        {"(?:aab|bbb|cbb|dbb|ebb)\\s+(?:ab|ac|ad|ae|af|ag|ah|ai|aj|ak|al|am|an|ao|ap|aq|ar|as|at|"
+         "au|av|aw|"
          "ax|ay|az|ba|bc|bd)x",
          "(\"b abx\"|\"b acx\"|\"b adx\"|\"b aex\"|\"b afx\"|\"b agx\"|\"b ahx\"|\"b aix\"|"
          "\"b ajx\"|\"b akx\"|\"b alx\"|\"b amx\"|\"b anx\"|\"b aox\"|\"b apx\"|\"b aqx\"|"
          "\"b arx\"|\"b asx\"|\"b atx\"|\"b aux\"|\"b avx\"|\"b awx\"|\"b axx\"|\"b ayx\"|"
-         "\"b azx\"|\"b bax\"|\"b bcx\"|\"b bdx\") & (\"aab \"|\"bbb \"|\"cbb \")"},
+         "\"b azx\"|\"b bax\"|\"b bcx\"|\"b bdx\") & (\"aab \"|\"bbb \"|\"cbb \"|\"dbb \"|"
+         "\"ebb \")"},
         {"never|", ""},
         {"\\b(?:you|u)\\s+(?:always|never)",
          "(\"\\byou always\"|\"\\byou never\"|\"\\bu always\"|\"\\bu never\")"},
@@ -457,7 +460,7 @@ static void test_derive_table(void **state)
         {"\\Qabcd\\E?x", "(\"abcdx\"|\"abcx\")"},
         {"x\\.y\\.z", "\"x.y.z\""},
         {"\\bk(?:ee)?p it up", "(\"\\bkeep it up\"|\"\\bkp it up\")"},
-        {"abcdefghijklmnopqrstuvwxyz0123456789", "\"abcdefghijklmnopqrstuvwxyz012345\" & \"6789\""},
+        {"abcdefghijklmnopqrstuvwxyz0123456789", "\"abcdefghijklmnopqrstuvwxyz\" & \"0123456789\""},
         /* (?x): white space and comments are not there; options are scoped */
         {"(?x) never", "\"never\""},
         {"(?x: n e v e r )", "\"never\""},
@@ -1609,6 +1612,9 @@ static void test_precompiled_matches_yaml(void **state)
     assert_int_equal(yaml->nprecompiled, 0);
     assert_int_equal(pre->count, yaml->count);
     assert_int_equal(pre->npacks, yaml->npacks);
+    /* the automaton has fewer than 65,535 states: its table is the 16-bit
+     * one, half the memory (LIT_MAX and RUN_MAX in prefilter.c) */
+    assert_true(table_is_narrow(yaml->prefilter));
 
     for (size_t i = 0; i < pre->count; i++) {
         const kl_rule *a = pre->rules[i], *b = yaml->rules[i];
