@@ -24,14 +24,28 @@
 #include "kl_internal.h"
 #include "rules_schema.h"
 
+/* The columns s takes in a C string literal (put_str). */
+static size_t str_width(const unsigned char *p)
+{
+    size_t n = 0;
+    for (; *p; p++)
+        n += *p == '"' || *p == '\\' || *p == '?' ? 2 : *p >= 0x20 && *p < 0x7F ? 1 : 4;
+    return n;
+}
+
 /* A C string literal for s (NULL for a null pointer): printable ASCII as
- * it is, everything else as three-digit octal, lines kept short. */
+ * it is, everything else as three-digit octal, lines kept short. A literal
+ * cut into pieces is in parentheses: in an array of strings, clang takes
+ * pieces side by side for a missing comma (-Wstring-concatenation). */
 static void put_str(FILE *o, const char *s)
 {
     if (!s) {
         fputs("NULL", o);
         return;
     }
+    int pieces = str_width((const unsigned char *)s) > 100;
+    if (pieces)
+        fputc('(', o);
     fputc('"', o);
     size_t col = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -51,6 +65,8 @@ static void put_str(FILE *o, const char *s)
         }
     }
     fputc('"', o);
+    if (pieces)
+        fputc(')', o);
 }
 
 /* One {a, b} entry of an array of two-string structs. */
