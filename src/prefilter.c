@@ -54,8 +54,8 @@
  * Aho-Corasick automaton over ASCII-folded bytes: a dense transition table
  * over byte classes (bytes that occur in no literal share class 0), with
  * failure links resolved at build time, so a scan is one table load per
- * byte. Its entries are 16 bits when there are fewer than 65535 states
- * (the default packs have about 52,000), else 32. States with outputs are
+ * byte. Its entries are 16 bits when there are at most 65,535 states
+ * (the default packs have about 55,500), else 32. States with outputs are
  * numbered last, so "is there an output here?" is one compare, and they
  * are noted without a branch and handled in batches. Each distinct literal
  * has an id, and a hit sets its bit in a small bitmap on the stack. Each
@@ -104,9 +104,10 @@ static int is_word_byte(unsigned char c)
  * nearly everything and bloat the automaton). */
 #define CLAUSE_MAX_LITS 512
 /* The strings a literal run or a group can be, at most: "you (did|do)
- * (it|that)" is four phrases; past this, the run is cut. "(you|u|ya)( (guys|
- * two|all))?( are|'re| r)" is 72: cut at 64, only "you" would be left
- * (on 30 MB, 28% more candidate rules than at 128). */
+ * (it|that)" is four phrases; past this, the run is cut.
+ * "(you|u|ya)( (guys|two|people|lot|all))?('?re| are| r)" is 72 phrases:
+ * cut at 64, a clause of "you", "u" and "ya" would be left, too common to
+ * use (on 30 MB, 43% more candidate rules than at 128). */
 #define RUN_MAX 128
 /* Clauses kept while a (sub)pattern is analysed; the weakest go first. */
 #define CONJ_MAX 24
@@ -321,7 +322,7 @@ static int lit_contains(const char *h, const char *n)
         return strstr(h, n) != NULL;
     if (!core)
         return 1;
-    for (const char *p = h; *p; p++) {
+    for (const char *p = strchr(h, n[before]); p; p = strchr(p + 1, n[before])) {
         if (strncmp(p, n + before, core) != 0)
             continue;
         if (before && (p == h || is_word_byte((unsigned char)p[-1])))
@@ -354,10 +355,15 @@ static int clause_implied_by(const kl_clause *a, const kl_clause *b)
 static void clause_simplify(kl_clause *c)
 {
     size_t out = 0;
+    /* a literal holds no other one longer than itself (the two word
+     * boundary marks aside): most pairs need no look */
+    size_t *len = malloc((c->nlits ? c->nlits : 1) * sizeof *len);
+    for (size_t i = 0; len && i < c->nlits; i++)
+        len[i] = strlen(c->lits[i]);
     for (size_t i = 0; i < c->nlits; i++) {
         int redundant = 0;
         for (size_t j = 0; j < c->nlits && !redundant; j++) {
-            if (i == j || !c->lits[j])
+            if (i == j || !c->lits[j] || (len && len[j] > len[i] + 2))
                 continue;
             if (lit_contains(c->lits[i], c->lits[j]) &&
                 (strcmp(c->lits[i], c->lits[j]) != 0 || j < i))
@@ -368,6 +374,7 @@ static void clause_simplify(kl_clause *c)
             c->lits[i] = NULL;
         }
     }
+    free(len);
     for (size_t i = 0; i < c->nlits; i++)
         if (c->lits[i])
             c->lits[out++] = c->lits[i];
@@ -2097,7 +2104,7 @@ struct kl_prefilter {
     uint32_t space_cls; /* the class of ' ' (0: no literal holds one) */
     uint32_t width;     /* a row: one column per class */
     /* rows of width; the targets are row offsets in trans, row numbers in
-     * trans16. An automaton of fewer than 65535 states has trans16 only:
+     * trans16. An automaton of at most 65,535 states has trans16 only:
      * half the memory (most of a scan's cache misses, and of the binary
      * with the precompiled packs); a larger one has trans. Neither: off */
     uint32_t *trans;
