@@ -104,6 +104,30 @@ static inline kl_status scan_kind(const kl_rules *rules, kl_doc_kind kind, const
     return st;
 }
 
+/* Streams len bytes of text of the given kind in pieces of piece bytes,
+ * with the size hint expect (0: none), and collects the findings. */
+static inline kl_status stream_all(const kl_rules *r, kl_doc_kind kind, const char *text,
+                                   size_t len, size_t piece, found_list *out, uint64_t expect)
+{
+    kl_scanner *sc = kl_scanner_new(r);
+    assert_non_null(sc);
+    memset(out, 0, sizeof *out);
+    kl_scan_options o = scan_options(kind, collect_finding, out);
+    kl_stream *st = kl_stream_new(sc, &o);
+    assert_non_null(st);
+    if (expect)
+        kl_stream_expect(st, expect);
+    kl_diag d;
+    kl_status rc = KL_OK;
+    for (size_t i = 0; i < len && rc == KL_OK; i += piece)
+        rc = kl_stream_feed(st, text + i, len - i < piece ? len - i : piece, &d);
+    if (rc == KL_OK)
+        rc = kl_stream_finish(st, &d);
+    kl_stream_free(st);
+    kl_scanner_free(sc);
+    return rc;
+}
+
 static inline void scan_text(const kl_rules *rules, const char *text, found_list *out)
 {
     assert_int_equal(scan_kind(rules, KL_DOC_TEXT, text, strlen(text), out, NULL), KL_OK);

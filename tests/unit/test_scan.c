@@ -142,21 +142,10 @@ static void test_jit_after_some_candidates(void **state)
 static int jit_state_after_stream(uint64_t expect, found_list *f)
 {
     kl_rules *r = rules_from(never_rule);
-    kl_scanner *sc = kl_scanner_new(r);
-    assert_non_null(sc);
-    memset(f, 0, sizeof *f);
-    kl_scan_options o = scan_options(KL_DOC_TEXT, collect_finding, f);
-    kl_stream *st = kl_stream_new(sc, &o);
-    assert_non_null(st);
-    if (expect)
-        kl_stream_expect(st, expect);
     const char *text = "Never mind, you never call. You never write!";
-    kl_diag d;
-    assert_int_equal(kl_stream_feed(st, text, strlen(text), &d), KL_OK);
-    assert_int_equal(kl_stream_finish(st, &d), KL_OK);
+    assert_int_equal(stream_all(r, KL_DOC_TEXT, text, strlen(text), strlen(text), f, expect),
+                     KL_OK);
     int state = atomic_load(&r->rules[0]->jit_state);
-    kl_stream_free(st);
-    kl_scanner_free(sc);
     kl_rules_free(r);
     return state;
 }

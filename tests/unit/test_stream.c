@@ -18,26 +18,6 @@
 
 static const char rules_yaml[] = ONE_RULE("\\byou\\s+never\\s+(?<act>[a-z]+)", "");
 
-static kl_status stream_all(const kl_rules *r, kl_doc_kind kind, const char *text, size_t len,
-                            size_t piece, found_list *out)
-{
-    kl_scanner *sc = kl_scanner_new(r);
-    assert_non_null(sc);
-    memset(out, 0, sizeof *out);
-    kl_scan_options o = scan_options(kind, collect_finding, out);
-    kl_stream *st = kl_stream_new(sc, &o);
-    assert_non_null(st);
-    kl_diag d;
-    kl_status rc = KL_OK;
-    for (size_t i = 0; i < len && rc == KL_OK; i += piece)
-        rc = kl_stream_feed(st, text + i, len - i < piece ? len - i : piece, &d);
-    if (rc == KL_OK)
-        rc = kl_stream_finish(st, &d);
-    kl_stream_free(st);
-    kl_scanner_free(sc);
-    return rc;
-}
-
 static void assert_same(const found_list *a, const found_list *b)
 {
     assert_int_equal(a->n, b->n);
@@ -90,9 +70,9 @@ static void test_stream_equals_scan(void **state)
     size_t pieces[] = {1, 4093, 65536, 1u << 20, 3u << 20};
     for (size_t p = 0; p < sizeof pieces / sizeof pieces[0]; p++) {
         if (pieces[p] == 1) /* byte by byte over the first 1.2 MiB only */
-            assert_int_equal(stream_all(r, KL_DOC_TEXT, text, 1300000, 1, part), KL_OK);
+            assert_int_equal(stream_all(r, KL_DOC_TEXT, text, 1300000, 1, part, 0), KL_OK);
         else
-            assert_int_equal(stream_all(r, KL_DOC_TEXT, text, n, pieces[p], part), KL_OK);
+            assert_int_equal(stream_all(r, KL_DOC_TEXT, text, n, pieces[p], part, 0), KL_OK);
         if (pieces[p] == 1) {
             found_list *head = malloc(sizeof *head);
             assert_non_null(head);
@@ -122,7 +102,7 @@ static void test_stream_one_endless_line(void **state)
     memcpy(text + 3000000, " you never write ", 17);
     found_list *part = malloc(sizeof *part);
     assert_non_null(part);
-    assert_int_equal(stream_all(r, KL_DOC_TEXT, text, n, 65536, part), KL_OK);
+    assert_int_equal(stream_all(r, KL_DOC_TEXT, text, n, 65536, part, 0), KL_OK);
     assert_int_equal(part->n, 2);
     assert_int_equal(part->items[0].offset, 1048571);
     assert_string_equal(part->items[0].text, "you never call");
@@ -150,7 +130,7 @@ static void test_stream_disable_across_windows(void **state)
     assert_int_equal(scan_kind(r, KL_DOC_TEXT, text, n, whole, NULL), KL_OK);
     assert_int_equal(whole->n, 1);
     assert_string_equal(whole->items[0].text, "you never c");
-    assert_int_equal(stream_all(r, KL_DOC_TEXT, text, n, 65536, part), KL_OK);
+    assert_int_equal(stream_all(r, KL_DOC_TEXT, text, n, 65536, part, 0), KL_OK);
     assert_same(whole, part);
     free(whole);
     free(part);
