@@ -723,6 +723,8 @@ static int parse_small_class(deriv *d, item *it)
                 d->i += 2;
                 if (e == 'x')
                     cp = read_hex_escape(d);
+                else if (e == 's' || e == 'h' || e == 'v')
+                    cp = ' '; /* white space: the folded text's one space */
                 else if (e > 0x20 && e < 0x7F && !isalnum(e))
                     cp = e;
                 else
@@ -742,6 +744,10 @@ static int parse_small_class(deriv *d, item *it)
             }
             char f[4];
             size_t flen = cp >= 0 && cp <= 0x10FFFF ? folded_char((uint32_t)cp, f) : 0;
+            if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v') {
+                f[0] = ' '; /* white space is one space in the folded text */
+                flen = 1;
+            }
             if (!flen || (at(d, 0) == '-' && at(d, 1) != ']'))
                 break; /* not a character the scan knows, or a range */
             if (strset_add(&set, f, flen) != 0) {

@@ -376,6 +376,10 @@ static void test_derive_table(void **state)
         {"ok\\D+idiot", "\"idiot\""},
         {"ok\\W*idiot", "\"idiot\""},
         {"ok[^\\W]idiot", "\"idiot\""},
+        /* white space in a small class is the folded text's one space */
+        {"abc[\\s,]def", "(\"abc def\"|\"abc,def\")"},
+        {"abc[ \\t]+def", "\"abc\" & \"def\""},
+        {"know[\\s-]it", "(\"know it\"|\"know-it\")"},
         /* a group called where a word starts and where none need start */
         {"(?:so\\s+)+(?&w)(?(DEFINE)(?<w>idiot|fool))", "(\"\\bidiot\"|\"\\bfool\")"},
         {"(?:so\\s+)+(?&w)|z(?&w)(?(DEFINE)(?<w>idiot|fool))",
@@ -429,8 +433,8 @@ static void test_derive_table(void **state)
         {"[a-c]lame", "\"lame\""},
         {"[^]]yes", "\"yes\""},
         {"[[:alpha:]]yes", "\"yes\""},
-        {"[\\sx]yes", "\"yes\""},
-        {"[ x]yes", "\"yes\""},
+        {"[\\sx]yes", "(\" yes\"|\"xyes\")"}, /* white space: one space */
+        {"[ x]yes", "(\" yes\"|\"xyes\")"},
         {"[\xE9x]yes", "\"yes\""},
         {"[\xC3\xA9x]yes", "\"yes\""},
         {"[\\Q]\\E]yes", "\"yes\""},
@@ -474,7 +478,7 @@ static void test_derive_table(void **state)
         {"(?x)(?:a b c|(?-x)d e f| g h i)", "(\"abc\"|\"d e f\"|\" g h i\")"},
         {"(?x)abcd\xE2\x80\xA8?e", "(\"abcde\"|\"abce\")"},
         {"(?x)abcd\xC2\x85?e", "(\"abcde\"|\"abce\")"},
-        {"(?x)[ #]abc", "\"abc\""},
+        {"(?x)[ #]abc", "(\" abc\"|\"#abc\")"}, /* (?x) keeps a class's space */
         {"(?x)\\#abc", "\"#abc\""},
         {"(?xi)abc", "\"abc\""},
         {"(?x-x) abc", "\" abc\""},
@@ -998,10 +1002,11 @@ static void gen_atom(gen *g)
         kl_buf_putc(&g->text, rnd(2) ? ',' : '-');
         break;
     case 25: { /* never a word character: a word starts after it */
-        static const char *const re[] = {"\\W", "[^\\w\\s]", "\\W+", "\\h"};
+        static const char *const re[] = {"\\W", "[^\\w\\s]", "\\W+", "\\h", "[\\s-]", "[ ,]"};
+        static const char text[] = {',', '!', ',', ' ', '\t', ' '};
         uint32_t v = rnd(sizeof re / sizeof re[0]);
         kl_buf_puts(&g->re, re[v]);
-        kl_buf_putc(&g->text, v == 3 ? ' ' : rnd(2) ? ',' : '!');
+        kl_buf_putc(&g->text, rnd(4) ? text[v] : '-');
         break;
     }
     default:
