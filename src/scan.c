@@ -429,6 +429,7 @@ static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *
     size_t slen = se - ss;
 
     int ascii = -1; /* not known yet */
+    int eager = c->large || sc->scanned >= KL_JIT_EAGER_BYTES;
     sc->nfound = 0;
     for (size_t ci = 0; ci < sn->ncand; ci++) {
         size_t ri = cand[ci];
@@ -439,7 +440,6 @@ static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *
             continue;
         /* JIT code for the unless-patterns, and for this pattern: the
          * ASCII twin, or the pattern's own */
-        int eager = c->large || sc->scanned >= KL_JIT_EAGER_BYTES;
         int jit = kl_rule_prepare(rules->rules[ri], eager) == KL_JIT_ON, jit_main = jit;
         const pcre2_code *re = r->re;
         if (jit) {

@@ -24,12 +24,18 @@
 #include "kl_internal.h"
 #include "rules_schema.h"
 
-/* The columns s takes in a C string literal (put_str). */
+/* The columns byte c takes in a C string literal: \" \\ \? escaped,
+ * printable ASCII as it is, anything else as three-digit octal. */
+static size_t char_width(unsigned char c)
+{
+    return c == '"' || c == '\\' || c == '?' ? 2 : c >= 0x20 && c < 0x7F ? 1 : 4;
+}
+
 static size_t str_width(const unsigned char *p)
 {
     size_t n = 0;
     for (; *p; p++)
-        n += *p == '"' || *p == '\\' || *p == '?' ? 2 : *p >= 0x20 && *p < 0x7F ? 1 : 4;
+        n += char_width(*p);
     return n;
 }
 
@@ -53,16 +59,14 @@ static void put_str(FILE *o, const char *s)
             fputs("\"\n    \"", o);
             col = 0;
         }
-        if (*p == '"' || *p == '\\' || *p == '?') {
+        size_t w = char_width(*p);
+        if (w == 2)
             fprintf(o, "\\%c", *p);
-            col += 2;
-        } else if (*p >= 0x20 && *p < 0x7F) {
+        else if (w == 1)
             fputc(*p, o);
-            col++;
-        } else {
+        else
             fprintf(o, "\\%03o", *p);
-            col += 4;
-        }
+        col += w;
     }
     fputc('"', o);
     if (pieces)
