@@ -65,8 +65,9 @@
  * of a hundred rules, thus costs one bit, not a hundred writes. The scan
  * allocates nothing and writes only to the caller's mark and list, so one
  * prefilter serves many scanner threads. The table is megabytes and each
- * load waits for the one before, so kl_prefilter_batch runs two sentences'
- * passes in step: two loads are in flight at once.
+ * load waits for the one before, so kl_prefilter_batch runs four
+ * sentences' passes in step: four loads are in flight at once. They step
+ * in blocks with no per-byte check of the text's end.
  *
  * kindlint-precompile writes the automaton of the default packs as C
  * (kl_prefilter_write_c); kl_prefilter_from_image serves it as it is.
@@ -2635,6 +2636,12 @@ static int rule_met(const struct kl_prefilter *pf, size_t r, const uint64_t *hit
  * batches of this many. */
 #define SEEN_BATCH 64u
 
+/* An output state met, and where: the byte its character ends at. */
+typedef struct noted {
+    const unsigned char *at;
+    uint32_t s;
+} noted;
+
 /* Are the n bytes that end at t[end] the n folded characters of a literal
  * found there, one byte each? The folded text reads a run of white space
  * as one space and a typographic quote as ' or ": had it done so inside
@@ -2669,21 +2676,20 @@ static int boundaries_met(uint32_t e, const unsigned char *t, size_t len, size_t
 
 /* Handles the output states of a pass: literal bits, queued rules. Returns
  * 0 when the text holds KELVIN SIGN or LONG S (every rule a candidate). */
-static int take_outputs(const struct kl_prefilter *pf, const uint32_t *seen, const size_t *at_byte,
-                        size_t nseen, const unsigned char *t, size_t len, uint64_t *hit,
-                        unsigned char *cand, uint32_t *list, size_t *nlist, uint32_t *queue,
-                        size_t *nq, int *overflow)
+static int take_outputs(const struct kl_prefilter *pf, const noted *seen, size_t nseen,
+                        const unsigned char *t, size_t len, uint64_t *hit, unsigned char *cand,
+                        uint32_t *list, size_t *nlist, uint32_t *queue, size_t *nq, int *overflow)
 {
     const uint32_t *outs = pf->outs;
     for (size_t i = 0; i < nseen; i++) {
-        uint64_t k = ((uint64_t)(seen[i] - pf->out_first) * pf->out_magic) >> 32;
+        uint64_t k = ((uint64_t)(seen[i].s - pf->out_first) * pf->out_magic) >> 32;
         const uint32_t *rec = pf->recs + k * REC_WORDS;
         if (rec[0] == OUT_ALL)
             return 0;
         uint32_t nrule = rec[1] & 0xFFFF, n = nrule + (rec[1] >> 16);
         for (uint32_t j = 0; j < n; j++) {
             uint32_t e = j < REC_INLINE ? rec[2 + j] : outs[rec[0] + j];
-            if ((e & ENTRY_WB) && !boundaries_met(e, t, len, at_byte[i]))
+            if ((e & ENTRY_WB) && !boundaries_met(e, t, len, (size_t)(seen[i].at - t)))
                 continue;
             if (j >= nrule) { /* a literal id */
                 e &= ENTRY_ID;
@@ -2759,8 +2765,8 @@ typedef struct pass {
     int all; /* KELVIN SIGN or LONG S: every rule */
     size_t nq, nseen;
     int overflow;
-    uint32_t queue[QUEUE_MAX], seen[SEEN_BATCH];
-    size_t seen_at[SEEN_BATCH];
+    uint32_t queue[QUEUE_MAX];
+    noted seen[SEEN_BATCH];
     uint64_t hit[HIT_BITS / 64];
 } pass;
 
@@ -2786,8 +2792,8 @@ static void pass_flush(const struct kl_prefilter *pf, pass *p)
 {
     if (p->nseen < SEEN_BATCH)
         return;
-    if (!take_outputs(pf, p->seen, p->seen_at, p->nseen, p->t, p->len, p->hit, p->mark, p->list,
-                      &p->n, p->queue, &p->nq, &p->overflow)) {
+    if (!take_outputs(pf, p->seen, p->nseen, p->t, p->len, p->hit, p->mark, p->list, &p->n,
+                      p->queue, &p->nq, &p->overflow)) {
         p->all = 1;
         p->i = p->len; /* nothing more to learn */
     }
@@ -2807,77 +2813,104 @@ static inline uint32_t fold_class(const struct kl_prefilter *pf, const unsigned 
     return pf->cls[as];
 }
 
-/* What a pass reads with: the table and the text. Callers keep it, and
- * the state, in locals: through the structs, each step would wait for the
- * store of the last state as well as for the table. */
-typedef struct reader {
-    const uint32_t *trans;
-    const uint16_t *trans16;
-    uint32_t width;
-    const unsigned char *cls;
-    uint32_t out_first;
-    const unsigned char *t;
-    size_t len;
-} reader;
-
-static inline reader reader_of(const struct kl_prefilter *pf, const pass *p)
+/* Is b a lead byte that fold_char may read as an ASCII character? */
+static inline int may_fold(unsigned char b)
 {
-    return (reader){pf->trans, pf->trans16, pf->width, pf->cls, pf->out_first, p->t, p->len};
+    return (unsigned)(b - 0xC2) <= 0xE3 - 0xC2;
 }
 
-/* Reads the character at *i into the state *s, noting the state in
- * p->seen[*n] (*n moves on past an output state); *i moves past the
- * character. */
-static inline void pass_read(const struct kl_prefilter *pf, reader r, pass *p, size_t *i,
-                             uint32_t *s, size_t *n)
+/* Reads the character at p->i into p's state, noting the state when it
+ * has outputs: the step for a lead byte that may fold. */
+static void pass_step(const struct kl_prefilter *pf, pass *p)
 {
-    uint32_t c = r.cls[r.t[*i]];
-    if (r.t[*i] >= 0xC2 && r.t[*i] <= 0xE3)
-        c = fold_class(pf, r.t, r.len, i, c);
-    *s = r.trans16 ? r.trans16[*s + c] * r.width : r.trans[*s + c];
-    p->seen[*n] = *s;
-    p->seen_at[*n] = (*i)++;
-    *n += *s >= r.out_first;
+    uint32_t c = pf->cls[p->t[p->i]];
+    if (may_fold(p->t[p->i]))
+        c = fold_class(pf, p->t, p->len, &p->i, c);
+    p->s = pf->trans16 ? pf->trans16[p->s + c] * pf->width : pf->trans[p->s + c];
+    p->seen[p->nseen] = (noted){p->t + p->i++, p->s};
+    p->nseen += p->s >= pf->out_first;
 }
 
-/* Runs p to the end of its text. */
-static void pass_run1(const struct kl_prefilter *pf, pass *p)
-{
-    size_t i = p->i, n = p->nseen;
-    uint32_t s = p->s;
-    reader r = reader_of(pf, p);
-    while (i < r.len) {
-        pass_read(pf, r, p, &i, &s, &n);
-        if (n == SEEN_BATCH) {
-            p->i = i, p->s = s, p->nseen = n;
-            pass_flush(pf, p);
-            i = p->i, n = p->nseen;
-        }
+/* The passes kl_prefilter_batch runs in step. The automaton's table is
+ * megabytes, and each load waits for the one before: with four passes,
+ * four loads are in flight at once. */
+#define NPASS 4
+
+/* A pass that has no text (idle) reads these zero bytes: class 0, which
+ * leaves the automaton at its root, where no phrase ends. A block of
+ * steps reads at most SEEN_BATCH bytes. */
+static const unsigned char idle_text[SEEN_BATCH];
+
+/* One step of a pass in a block: the byte at t read into state s,
+ * through table tr (16-bit rows times width, or 32-bit offsets times 1);
+ * the state is noted at w, and w moves on past an output state. */
+#define STEP(t, s, w)                                                                              \
+    do {                                                                                           \
+        (s) = (uint32_t)tr[(s) + cls[*(t)]] * mul;                                                 \
+        *(w) = (noted){(t), (s)};                                                                  \
+        (w) += (s) >= out_first;                                                                   \
+        (t)++;                                                                                     \
+    } while (0)
+
+/* Runs the passes p[0..NPASS-1] in step until one that has a text (its
+ * len is not 0) has read it, in blocks of steps with no check of a text's
+ * end or of the batches of output states: a block is as long as the
+ * shortest rest of a text and the least room in a batch (a step notes at
+ * most one state). Each step reads one byte; a lead byte that may fold
+ * ends the block, and pass_step reads its character. Idle passes read
+ * idle_text and stay at the root. Each pass's text, state and place in
+ * its batch live in registers for the block. */
+#define DEFINE_RUN(name, table_type, table, multiplier)                                            \
+    static void name(const struct kl_prefilter *pf, pass *p)                                       \
+    {                                                                                              \
+        const table_type *tr = pf->table;                                                          \
+        const uint32_t mul = (multiplier), out_first = pf->out_first;                              \
+        const unsigned char *cls = pf->cls;                                                        \
+        for (;;) {                                                                                 \
+            size_t m = SEEN_BATCH;                                                                 \
+            for (int q = 0; q < NPASS; q++) {                                                      \
+                if (!p[q].len)                                                                     \
+                    continue;                                                                      \
+                if (p[q].i >= p[q].len)                                                            \
+                    return;                                                                        \
+                pass_flush(pf, &p[q]);                                                             \
+                if (p[q].i >= p[q].len) /* the flush learnt all */                                 \
+                    return;                                                                        \
+                size_t rest = p[q].len - p[q].i, room = SEEN_BATCH - p[q].nseen;                   \
+                m = rest < m ? rest : m;                                                           \
+                m = room < m ? room : m;                                                           \
+            }                                                                                      \
+            const unsigned char *t0 = p[0].len ? p[0].t + p[0].i : idle_text,                      \
+                                *t1 = p[1].len ? p[1].t + p[1].i : idle_text,                      \
+                                *t2 = p[2].len ? p[2].t + p[2].i : idle_text,                      \
+                                *t3 = p[3].len ? p[3].t + p[3].i : idle_text;                      \
+            uint32_t s0 = p[0].s, s1 = p[1].s, s2 = p[2].s, s3 = p[3].s;                           \
+            noted *w0 = p[0].seen + p[0].nseen, *w1 = p[1].seen + p[1].nseen,                      \
+                  *w2 = p[2].seen + p[2].nseen, *w3 = p[3].seen + p[3].nseen;                      \
+            size_t k;                                                                              \
+            for (k = 0; k < m; k++) {                                                              \
+                if (may_fold(*t0) || may_fold(*t1) || may_fold(*t2) || may_fold(*t3))              \
+                    break;                                                                         \
+                STEP(t0, s0, w0);                                                                  \
+                STEP(t1, s1, w1);                                                                  \
+                STEP(t2, s2, w2);                                                                  \
+                STEP(t3, s3, w3);                                                                  \
+            }                                                                                      \
+            p[0].s = s0, p[1].s = s1, p[2].s = s2, p[3].s = s3;                                    \
+            p[0].nseen = (size_t)(w0 - p[0].seen), p[1].nseen = (size_t)(w1 - p[1].seen);          \
+            p[2].nseen = (size_t)(w2 - p[2].seen), p[3].nseen = (size_t)(w3 - p[3].seen);          \
+            for (int q = 0; q < NPASS; q++) {                                                      \
+                if (!p[q].len)                                                                     \
+                    continue;                                                                      \
+                p[q].i += k;                                                                       \
+                if (k < m && may_fold(p[q].t[p[q].i]))                                             \
+                    pass_step(pf, &p[q]);                                                          \
+            }                                                                                      \
+        }                                                                                          \
     }
-    p->i = i, p->s = s, p->nseen = n;
-}
 
-/* Runs a and b in step until one of them has read its text. */
-static void pass_run2(const struct kl_prefilter *pf, pass *a, pass *b)
-{
-    size_t ia = a->i, ib = b->i, na = a->nseen, nb = b->nseen;
-    uint32_t sa = a->s, sb = b->s;
-    reader ra = reader_of(pf, a), rb = reader_of(pf, b);
-    while (ia < ra.len && ib < rb.len) {
-        pass_read(pf, ra, a, &ia, &sa, &na);
-        pass_read(pf, rb, b, &ib, &sb, &nb);
-        if (na == SEEN_BATCH || nb == SEEN_BATCH) {
-            a->i = ia, a->s = sa, a->nseen = na;
-            b->i = ib, b->s = sb, b->nseen = nb;
-            pass_flush(pf, a);
-            pass_flush(pf, b);
-            ia = a->i, na = a->nseen;
-            ib = b->i, nb = b->nseen;
-        }
-    }
-    a->i = ia, a->s = sa, a->nseen = na;
-    b->i = ib, b->s = sb, b->nseen = nb;
-}
+DEFINE_RUN(pass_run_narrow, uint16_t, trans16, pf->width)
+DEFINE_RUN(pass_run_wide, uint32_t, trans, 1)
 
 /* The outputs still pending, the queued rules, and the list in rule order.
  * Returns its length. */
@@ -2888,8 +2921,8 @@ static size_t pass_finish(const struct kl_prefilter *pf, pass *p)
     unsigned char *mark = p->mark;
     if (!has_table(pf))
         return n;
-    if (p->all || !take_outputs(pf, p->seen, p->seen_at, p->nseen, p->t, p->len, p->hit, mark, list,
-                                &n, p->queue, &p->nq, &p->overflow)) {
+    if (p->all || !take_outputs(pf, p->seen, p->nseen, p->t, p->len, p->hit, mark, list, &n,
+                                p->queue, &p->nq, &p->overflow)) {
         memset(mark, 0, nrules);
         for (size_t r = 0; r < nrules; r++)
             list[r] = (uint32_t)r;
@@ -2927,56 +2960,52 @@ static size_t pass_finish(const struct kl_prefilter *pf, pass *p)
 size_t kl_prefilter_list(const struct kl_prefilter *pf, const char *text, size_t len,
                          unsigned char *mark, uint32_t *list)
 {
-    pass p;
-    pass_init(pf, &p, text, len, mark, list);
-    pass_run1(pf, &p);
-    return pass_finish(pf, &p);
+    size_t n = 0;
+    kl_prefilter_text one = {text, len, mark, list, &n};
+    kl_prefilter_batch(pf, &one, 1);
+    return n;
+}
+
+/* Makes p idle: no text, at the root, nothing noted. */
+static void pass_idle(pass *p)
+{
+    p->len = p->i = 0;
+    p->s = 0;
+    p->nseen = 0;
 }
 
 void kl_prefilter_batch(const struct kl_prefilter *pf, const kl_prefilter_text *texts, size_t n)
 {
-    /* the automaton's loads miss the cache often, and each waits for the
-     * last: two passes in step keep two of them in flight. Each takes the
-     * next text when it is done with one, so they stay in step until the
-     * last text */
-    pass p[2];
-    size_t at[2], next = 0;
-    for (int k = 0; k < 2; k++) {
-        at[k] = next;
-        if (next < n) {
-            pass_init(pf, &p[k], texts[next].text, texts[next].len, texts[next].mark,
-                      texts[next].list);
-            next++;
-        } else {
-            memset(&p[k], 0, sizeof p[k]); /* no text: done at once */
-        }
-    }
+    /* each pass takes the next text when it has read one, so the passes
+     * stay in step until the last texts */
+    pass p[NPASS];
+    size_t at[NPASS] = {0}, next = 0;
+    for (int q = 0; q < NPASS; q++)
+        pass_idle(&p[q]);
     for (;;) {
-        pass_run2(pf, &p[0], &p[1]);
-        int moved = 0;
-        for (int k = 0; k < 2; k++) {
-            if (p[k].i < p[k].len || at[k] >= n)
-                continue;
-            texts[at[k]].n[0] = pass_finish(pf, &p[k]);
-            at[k] = next;
-            if (next < n) {
-                pass_init(pf, &p[k], texts[next].text, texts[next].len, texts[next].mark,
-                          texts[next].list);
-                next++;
-                moved = 1;
+        int busy = 0;
+        for (int q = 0; q < NPASS; q++) {
+            if (p[q].len && p[q].i >= p[q].len) {
+                texts[at[q]].n[0] = pass_finish(pf, &p[q]);
+                pass_idle(&p[q]);
             }
+            while (!p[q].len && next < n) {
+                at[q] = next++;
+                pass_init(pf, &p[q], texts[at[q]].text, texts[at[q]].len, texts[at[q]].mark,
+                          texts[at[q]].list);
+                if (!p[q].len) { /* an empty text, or the prefilter off: done */
+                    texts[at[q]].n[0] = pass_finish(pf, &p[q]);
+                    pass_idle(&p[q]);
+                }
+            }
+            busy |= p[q].len != 0;
         }
-        if (moved)
-            continue;
-        /* one pass left, or none */
-        for (int k = 0; k < 2; k++) {
-            if (at[k] >= n)
-                continue;
-            pass_run1(pf, &p[k]);
-            texts[at[k]].n[0] = pass_finish(pf, &p[k]);
-            at[k] = n;
-        }
-        break;
+        if (!busy)
+            return;
+        if (pf->trans16)
+            pass_run_narrow(pf, p);
+        else
+            pass_run_wide(pf, p);
     }
 }
 

@@ -763,6 +763,45 @@ static int table_is_narrow(const struct kl_prefilter *pf)
     return narrow;
 }
 
+/* A random text for test_automaton_matches_naive (t: its number) into
+ * text (160 bytes): the alphabet, with the characters the scan folds or
+ * that make every rule a candidate; in a set of long literals (big), one
+ * of them. One in four is long: more output states than a batch holds. */
+static size_t random_text(const kl_rules *set, int big, char *text, int t)
+{
+    static const char alpha[] = "abcsk AB_9";
+    size_t len = rnd(t % 4 == 0 ? 95 : 40), n = 0;
+    const kl_rule *from = set->rules[rnd((uint32_t)set->count)];
+    if (big && from->nclauses) {
+        /* a literal of the set, so long ones are found too */
+        const kl_clause *cl = &from->clauses[rnd((uint32_t)from->nclauses)];
+        for (const char *q = cl->lits[rnd((uint32_t)cl->nlits)]; *q; q++)
+            if (*q != '\x01')
+                text[n++] = rnd(2) ? (char)toupper((unsigned char)*q) : *q;
+        len += n;
+    }
+    while (n < len) {
+        uint32_t p = rnd(100);
+        if (p == 0 && n + 3 <= len) {
+            memcpy(text + n, "\xE2\x84\xAA", 3);
+            n += 3;
+        } else if (p == 1 && n + 2 <= len) {
+            memcpy(text + n, "\xC5\xBF", 2);
+            n += 2;
+        } else if (p == 2) {
+            text[n++] = (char)0xE2; /* a lone lead byte */
+        } else if (p < 6 && n + 2 <= len) {
+            memcpy(text + n, "\xC2\xA0", 2); /* NO-BREAK SPACE */
+            n += 2;
+        } else if (p < 9) {
+            text[n++] = p == 6 ? '\t' : '\n';
+        } else {
+            text[n++] = alpha[rnd(sizeof alpha - 1)];
+        }
+    }
+    return n;
+}
+
 /* The last two rounds have long literals: an automaton of more than 65535
  * states, whose table is 32-bit. */
 static void test_automaton_matches_naive(void **state)
@@ -801,43 +840,40 @@ static void test_automaton_matches_naive(void **state)
         set->prefilter = kl_prefilter_build(set);
         assert_non_null(set->prefilter);
         assert_int_equal(table_is_narrow(set->prefilter), !big);
-        unsigned char *cand = malloc(nrules);
-        for (int t = 0; t < (big ? 150 : 300); t++) {
-            char text[160];
-            size_t len = rnd(40), n = 0;
-            const kl_rule *from = set->rules[rnd((uint32_t)nrules)];
-            if (big && from->nclauses) {
-                /* a literal of the set, so long ones are found too */
-                const kl_clause *cl = &from->clauses[rnd((uint32_t)from->nclauses)];
-                for (const char *q = cl->lits[rnd((uint32_t)cl->nlits)]; *q; q++)
-                    if (*q != '\x01')
-                        text[n++] = rnd(2) ? (char)toupper((unsigned char)*q) : *q;
-                len += n;
+        /* the texts, in batches of 1 to 9 (passes in step, and a text
+         * taken when the one before is done) */
+        enum { MAXB = 9 };
+        char text[MAXB][160];
+        unsigned char *cand = malloc(nrules), *mark[MAXB];
+        uint32_t *list[MAXB];
+        size_t count[MAXB];
+        kl_prefilter_text pt[MAXB];
+        for (int k = 0; k < MAXB; k++) {
+            mark[k] = calloc(1, nrules);
+            list[k] = malloc(nrules * sizeof *list[k]);
+            assert_non_null(mark[k]);
+            assert_non_null(list[k]);
+        }
+        for (int t = 0; t < (big ? 150 : 300);) {
+            size_t nb = 1 + rnd(MAXB);
+            for (size_t k = 0; k < nb; k++, t++)
+                pt[k] = (kl_prefilter_text){text[k], random_text(set, big, text[k], t), mark[k],
+                                            list[k], &count[k]};
+            kl_prefilter_batch(set->prefilter, pt, nb);
+            for (size_t k = 0; k < nb; k++) {
+                memset(cand, 0, nrules);
+                for (size_t j = 0; j < count[k]; j++)
+                    cand[list[k][j]] = 1;
+                for (size_t i = 0; i < nrules; i++)
+                    if (!naive_agrees(set->rules[i], text[k], pt[k].len, cand[i]))
+                        fail_msg("round %d rule %zu text \"%.*s\" (%zu of a batch of %zu): "
+                                 "prefilter %d",
+                                 round, i, (int)pt[k].len, text[k], k, nb, cand[i]);
             }
-            while (n < len) {
-                uint32_t p = rnd(100);
-                if (p == 0 && n + 3 <= len) {
-                    memcpy(text + n, "\xE2\x84\xAA", 3);
-                    n += 3;
-                } else if (p == 1 && n + 2 <= len) {
-                    memcpy(text + n, "\xC5\xBF", 2);
-                    n += 2;
-                } else if (p == 2) {
-                    text[n++] = (char)0xE2; /* a lone lead byte */
-                } else if (p < 6 && n + 2 <= len) {
-                    memcpy(text + n, "\xC2\xA0", 2); /* NO-BREAK SPACE */
-                    n += 2;
-                } else if (p < 9) {
-                    text[n++] = p == 6 ? '\t' : '\n';
-                } else {
-                    text[n++] = alpha[rnd(sizeof alpha - 1)];
-                }
-            }
-            kl_prefilter_candidates(set->prefilter, text, n, cand);
-            for (size_t i = 0; i < nrules; i++)
-                if (!naive_agrees(set->rules[i], text, n, cand[i]))
-                    fail_msg("round %d rule %zu text \"%.*s\": prefilter %d", round, i, (int)n,
-                             text, cand[i]);
+        }
+        for (int k = 0; k < MAXB; k++) {
+            free(mark[k]);
+            free(list[k]);
         }
         free(cand);
         kl_rules_free(set);
@@ -1420,6 +1456,17 @@ static void builtin_texts(const kl_rules *set, text_list *out)
         kl_buf_init(&b);
         kl_buf_printf(&b, "%s %s", texts.items[rnd((uint32_t)nbase)],
                       texts.items[rnd((uint32_t)nbase)]);
+        texts_add(&texts, b.data, b.len);
+        kl_buf_free(&b);
+    }
+    /* long texts, ten to thirty run together: a pass meets more output
+     * states than one batch of them holds */
+    for (int k = 0; k < 100 && nbase; k++) {
+        kl_buf b;
+        kl_buf_init(&b);
+        size_t nt = 10 + rnd(21);
+        for (size_t i = 0; i < nt; i++)
+            kl_buf_printf(&b, "%s%s", i ? " " : "", texts.items[rnd((uint32_t)nbase)]);
         texts_add(&texts, b.data, b.len);
         kl_buf_free(&b);
     }
