@@ -2142,6 +2142,7 @@ typedef struct lit_ref {
     size_t len;
     uint32_t rule;  /* NO_STATE: KELVIN SIGN or LONG S */
     int anchor;     /* in its rule's anchor clause: 1, and 2 when the only one */
+    int checked;    /* in a clause rule_met checks (not the anchor): has an id */
     uint32_t state; /* where it ends in the trie */
     uint32_t wb;    /* ENTRY_WB_* and the length, or 0 */
 } lit_ref;
@@ -2288,6 +2289,7 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
     memset(g, 0xFF, ncls * sizeof *g);
     memset(*litid, 0xFF, maxstates * 4 * sizeof **litid);
     uint32_t nstates = 1, nids = 0;
+    int empty = 0;
     for (size_t i = 0; i < nlits; i++) {
         uint32_t s = 0;
         for (size_t j = 0; j < lits[i].len; j++) {
@@ -2300,10 +2302,13 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
             s = g[s * ncls + c];
         }
         lits[i].state = s;
-        if (lits[i].rule != NO_STATE && (*litid)[lit_key(&lits[i])] == NO_STATE)
+        empty |= lits[i].len == 0;
+        if (lits[i].checked && (*litid)[lit_key(&lits[i])] == NO_STATE)
             (*litid)[lit_key(&lits[i])] = nids++;
-        /* a state's own entries: its literal id, and the rules it anchors */
-        own[s + 1] += 1 + (lits[i].anchor != 0);
+        /* a state's own entries: its literal id when a clause is checked
+         * for it, and the rules it anchors (an anchor clause needs no bit:
+         * a queued rule has met it) */
+        own[s + 1] += (lits[i].checked || lits[i].rule == NO_STATE) + (lits[i].anchor != 0);
     }
     pf->hit_words = ((nids < HIT_BITS ? nids : HIT_BITS) + 63) / 64;
     for (uint32_t s = 0; s < nstates; s++)
@@ -2315,7 +2320,8 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
             ownv[fill[s]++] = OUT_ALL;
             continue;
         }
-        ownv[fill[s]++] = ENTRY_LIT | lits[i].wb | ((*litid)[lit_key(&lits[i])] % HIT_BITS);
+        if (lits[i].checked)
+            ownv[fill[s]++] = ENTRY_LIT | lits[i].wb | ((*litid)[lit_key(&lits[i])] % HIT_BITS);
         if (lits[i].anchor)
             ownv[fill[s]++] = lits[i].rule | lits[i].wb | (lits[i].anchor == 2 ? ENTRY_SURE : 0);
     }
@@ -2359,7 +2365,7 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
         cnt[s] = (own[s + 1] - own[s]) + cnt[fail[s]];
         total += cnt[s];
     }
-    if (own[1] != own[0] || total >= UINT32_MAX / 2) /* an empty literal */
+    if (empty || total >= UINT32_MAX / 2)
         goto out;
     merged = malloc((total ? total : 1) * sizeof *merged);
     if (!merged)
@@ -2482,10 +2488,12 @@ static size_t anchor_clause(const kl_rule *r, const unsigned char *usable)
 }
 
 /* The literal ids of each clause as (word, mask) pairs for rule_met. */
-static int build_clause_masks(struct kl_prefilter *pf, const uint32_t *first_lit, size_t ncl,
-                              const uint32_t *ids)
+static int build_clause_masks(struct kl_prefilter *pf, const uint32_t *first_lit,
+                              const uint32_t *end_lit, size_t ncl, const uint32_t *ids)
 {
-    size_t nlits = first_lit[ncl];
+    size_t nlits = 0;
+    for (size_t c = 0; c < ncl; c++)
+        nlits += end_lit[c] - first_lit[c];
     pf->ncl = ncl;
     pf->cl_at = malloc((ncl + 1) * sizeof *pf->cl_at);
     pf->cl_word = malloc((nlits ? nlits : 1) * sizeof *pf->cl_word);
@@ -2498,7 +2506,7 @@ static int build_clause_masks(struct kl_prefilter *pf, const uint32_t *first_lit
     size_t k = 0;
     for (size_t c = 0; c < ncl; c++) {
         pf->cl_at[c] = (uint32_t)k;
-        size_t n = first_lit[c + 1] - first_lit[c];
+        size_t n = end_lit[c] - first_lit[c];
         memcpy(tmp, ids + first_lit[c], n * sizeof *tmp);
         qsort(tmp, n, sizeof *tmp, cmp_u32);
         for (size_t j = 0; j < n; j++) {
@@ -2519,7 +2527,7 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
     struct kl_prefilter *pf = calloc(1, sizeof *pf);
     lit_ref *lits = NULL;
     char *arena = NULL;
-    uint32_t *litid = NULL, *first_lit = NULL, *ids = NULL;
+    uint32_t *litid = NULL, *first_lit = NULL, *end_lit = NULL, *ids = NULL;
     if (!pf)
         return NULL;
     size_t nrules = rules->count;
@@ -2546,9 +2554,10 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
     arena = malloc(bytes);
     lits = malloc(nlits * sizeof *lits);
     first_lit = malloc((ncl + 1) * sizeof *first_lit);
+    end_lit = malloc((ncl + 1) * sizeof *end_lit);
     ids = malloc(nlits * sizeof *ids);
     pf->rule_cl = malloc((nrules + 1) * sizeof *pf->rule_cl);
-    if (!arena || !lits || !first_lit || !ids || !pf->rule_cl)
+    if (!arena || !lits || !first_lit || !end_lit || !ids || !pf->rule_cl)
         goto fail;
     ncl = 0;
     for (size_t r = 0; r < nrules; r++) {
@@ -2570,35 +2579,40 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
         if (!any)
             continue;
         pf->base[r] = 0;
+        /* the anchor clause queues the rule (or, when the only one, lists
+         * it); rule_met checks the others */
         size_t anchor = anchor_clause(rule, usable);
         for (size_t c = 0; c < nc; c++) {
             if (!usable[c])
                 continue;
             const kl_clause *cl = &rule->clauses[c];
-            first_lit[ncl++] = (uint32_t)n;
+            int checked = c != anchor;
+            if (checked)
+                first_lit[ncl] = (uint32_t)n;
             for (size_t j = 0; j < cl->nlits; j++) {
                 char *f = arena + used;
                 strcpy(f, cl->lits[j]);
                 size_t flen = fold_literal(f);
                 used += flen + 1;
                 uint32_t wb = take_marks(f, &flen);
-                lits[n++] =
-                    (lit_ref){f, flen, (uint32_t)r, c != anchor ? 0 : nusable == 1 ? 2 : 1, 0, wb};
+                lits[n++] = (lit_ref){
+                    f, flen, (uint32_t)r, checked ? 0 : nusable == 1 ? 2 : 1, checked, 0, wb};
             }
+            if (checked)
+                end_lit[ncl++] = (uint32_t)n;
         }
     }
     pf->rule_cl[nrules] = (uint32_t)ncl;
-    first_lit[ncl] = (uint32_t)n;
     if (n) {
         /* K (KELVIN SIGN) and ſ (LONG S) match k and s caselessly */
         size_t nrule_lits = n;
-        lits[n++] = (lit_ref){"\xE2\x84\xAA", 3, NO_STATE, 0, 0, 0};
-        lits[n++] = (lit_ref){"\xC5\xBF", 2, NO_STATE, 0, 0, 0};
+        lits[n++] = (lit_ref){"\xE2\x84\xAA", 3, NO_STATE, 0, 0, 0, 0};
+        lits[n++] = (lit_ref){"\xC5\xBF", 2, NO_STATE, 0, 0, 0, 0};
         if (build_automaton(pf, lits, n, &litid) != 0)
             goto fail;
         for (size_t i = 0; i < nrule_lits; i++)
-            ids[i] = litid[lit_key(&lits[i])] % HIT_BITS;
-        if (build_clause_masks(pf, first_lit, ncl, ids) != 0)
+            ids[i] = lits[i].checked ? litid[lit_key(&lits[i])] % HIT_BITS : 0;
+        if (build_clause_masks(pf, first_lit, end_lit, ncl, ids) != 0)
             goto fail;
     }
     if (list_always(pf) != 0)
@@ -2607,6 +2621,7 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
     free(lits);
     free(litid);
     free(first_lit);
+    free(end_lit);
     free(ids);
     return pf;
 fail:
@@ -2614,12 +2629,14 @@ fail:
     free(lits);
     free(litid);
     free(first_lit);
+    free(end_lit);
     free(ids);
     kl_prefilter_free(pf);
     return NULL;
 }
 
-/* Are all clauses of rule r met by the literals hit? */
+/* Are the clauses of rule r met by the literals hit? (Those rule_met
+ * checks: all but the anchor, which a queued rule has met.) */
 static int rule_met(const struct kl_prefilter *pf, size_t r, const uint64_t *hit)
 {
     for (uint32_t c = pf->rule_cl[r]; c < pf->rule_cl[r + 1]; c++) {
