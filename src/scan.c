@@ -138,7 +138,8 @@ static int is_abbreviation(const unsigned char *s, size_t start, size_t dot)
                                        "st", "vs",  "etc", "cf", "approx", "e.g", "i.e"};
     size_t b = dot;
     while (b > start && (isalpha(s[b - 1]) || (s[b - 1] == '.' && b - 1 > start)))
-        b--;
+        if (dot - --b > 6) /* longer than "approx", the longest: none */
+            return 0;
     size_t n = dot - b;
     if (n == 0)
         return 0;

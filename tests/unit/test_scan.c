@@ -84,6 +84,17 @@ static void test_sentence_bounds(void **state)
     scan_text(r, "Ask Dr. Who about it.", &f);
     assert_int_equal(f.n, 1);
     kl_rules_free(r);
+    /* the longest, and one with inner dots; a longer word ends it */
+    r = rules_from(ONE_RULE("\\b(?:approx|e\\.g)\\. two\\b", ""));
+    scan_text(r, "It takes approx. two hours, e.g. two days.", &f);
+    assert_int_equal(f.n, 2);
+    scan_text(r, "Its first word was Approx. Two came next.", &f);
+    assert_int_equal(f.n, 1);
+    kl_rules_free(r);
+    r = rules_from(ONE_RULE("\\w+\\. two\\b", ""));
+    scan_text(r, "We reapprox. Two came next.", &f);
+    assert_int_equal(f.n, 0);
+    kl_rules_free(r);
 
     /* ^ and $ are the sentence's edges */
     r = rules_from(ONE_RULE("^whatever[.!]*$", ""));
