@@ -516,6 +516,10 @@ typedef struct deriv {
      * character (white space, punctuation; or ^): a literal that starts
      * here with a letter starts a word, and the scan checks that */
     int nw;
+    /* the branch parse_seq is reading notes here the phrases of its run at
+     * its first flush: phrases one of which starts the branch's match */
+    strset *lead;
+    int lead_taken;
 } deriv;
 
 /* What one atom of a pattern is, for the literal runs around it. */
@@ -539,7 +543,8 @@ typedef struct item {
                      * word character (\\W, [^\\w...]) */
     int quantifiable;
     conj g;
-    strset ex; /* a group: every string it can match, when few (valid) */
+    strset ex;   /* a group: every string it can match, when few (valid) */
+    strset lead; /* a group: phrases one of which starts each match (valid) */
 } item;
 
 /* Frees what an item holds (a group's or a lookaround's clauses and
@@ -549,10 +554,11 @@ static void item_release(item *it)
     if (it->kind == ITEM_GROUP || it->kind == ITEM_ASSERT) {
         conj_free(&it->g);
         strset_free(&it->ex);
+        strset_free(&it->lead);
     }
 }
 
-static void parse_alt(deriv *d, conj *out, strset *ex);
+static void parse_alt(deriv *d, conj *out, strset *ex, strset *lead);
 
 static int conj_push(deriv *d, conj *k, kl_clause c)
 {
@@ -956,9 +962,9 @@ static void parse_group_body(deriv *d, item *it, int keep)
         return;
     }
     conj g = {NULL, 0, 0};
-    strset ex = {NULL, 0, 0};
+    strset ex = {NULL, 0, 0}, lead = {NULL, 0, 0};
     int ext = d->ext; /* an option set inside ends with the group */
-    parse_alt(d, &g, &ex);
+    parse_alt(d, &g, &ex, &lead);
     d->ext = ext;
     d->depth--;
     if (!d->bail && at(d, 0) != ')')
@@ -969,10 +975,12 @@ static void parse_group_body(deriv *d, item *it, int keep)
         it->kind = ITEM_GROUP;
         it->g = g;
         it->ex = ex;
+        it->lead = lead;
         it->nw_out = d->nw;
     } else {
         conj_free(&g);
         strset_free(&ex);
+        strset_free(&lead);
     }
 }
 
@@ -1149,7 +1157,7 @@ static void call_group(deriv *d, item *it, size_t name, size_t nlen)
         if (sub.depth > DEPTH_MAX)
             sub.bail = 1;
         else
-            parse_alt(&sub, &need, &ex);
+            parse_alt(&sub, &need, &ex, NULL);
         if (sub.oom)
             d->oom = 1;
         if (sub.bail || sub.oom || at(&sub, 0) != ')') {
@@ -1504,6 +1512,13 @@ static void parse_quantifier(deriv *d, long *min, long *max)
  * every sentence); the run starts again empty. */
 static void run_flush(deriv *d, conj *out, strset *run)
 {
+    if (d->lead && !d->lead_taken) {
+        d->lead_taken = 1;
+        d->lead->valid = 1;
+        for (size_t i = 0; i < run->n && !d->oom; i++)
+            if (strset_add(d->lead, run->s[i], strlen(run->s[i])) != 0)
+                d->oom = 1;
+    }
     int empty = run->n == 0;
     for (size_t i = 0; i < run->n; i++)
         empty |= run->s[i][0] == '\0' || (run->s[i][0] == KL_WB && run->s[i][1] == '\0');
@@ -1671,10 +1686,16 @@ static int next_nw(const item *it, int nw, long min, long max)
  * go to out, and when every string it can match is known (a few phrases),
  * they go to ex (valid). White space (\s, a space) is one space: the
  * prefilter folds runs of white space in the text to one. */
-static void parse_seq(deriv *d, conj *out, strset *ex)
+static void parse_seq(deriv *d, conj *out, strset *ex, strset *lead)
 {
     strset run = {NULL, 0, 1};
     int exact = 1;
+    /* the run's first flush notes lead (groups read meanwhile note their
+     * own) */
+    strset *outer_lead = d->lead;
+    int outer_taken = d->lead_taken;
+    d->lead = lead;
+    d->lead_taken = 0;
     if (strset_add(&run, "", 0) != 0)
         d->oom = 1;
     while (!d->bail && !d->oom && d->i < d->n) {
@@ -1754,6 +1775,11 @@ static void parse_seq(deriv *d, conj *out, strset *ex)
                     d->oom = 1;
                 run_extend(d, out, &run, &it.ex, &exact);
             } else {
+                /* the run goes on with a phrase each match of the group
+                 * starts with ("you" then "('ve got|\s+(really )?need)"
+                 * is "you've got", "you really need", "you need"...) */
+                if (it.lead.valid && it.lead.n && min >= 1)
+                    run_extend(d, out, &run, &it.lead, &exact);
                 run_flush(d, out, &run);
                 exact = 0;
             }
@@ -1762,6 +1788,7 @@ static void parse_seq(deriv *d, conj *out, strset *ex)
             else
                 conj_free(&it.g);
             strset_free(&it.ex);
+            strset_free(&it.lead);
             break;
         case ITEM_OTHER:
         default:
@@ -1778,6 +1805,8 @@ static void parse_seq(deriv *d, conj *out, strset *ex)
     }
     run_flush(d, out, &run);
     strset_free(&run);
+    d->lead = outer_lead;
+    d->lead_taken = outer_taken;
 }
 
 /* Makes a clause of too many phrases smaller: each phrase becomes its
@@ -1875,11 +1904,11 @@ static void join_branches(deriv *d, conj *branches, size_t nb, size_t k, conj *o
  * branch: the k-th best clause of every branch, joined, is required. When
  * every branch's strings are known and together few, so are the group's
  * (ex, valid). */
-static void parse_alt(deriv *d, conj *out, strset *ex)
+static void parse_alt(deriv *d, conj *out, strset *ex, strset *lead)
 {
     conj *br = NULL;
     size_t nb = 0, cap = 0;
-    strset all = {NULL, 0, 1};
+    strset all = {NULL, 0, 1}, leads = {NULL, 0, 1};
     int nw_in = d->nw, nw_out = 1;
     for (;;) {
         if (nb == cap) {
@@ -1893,10 +1922,23 @@ static void parse_alt(deriv *d, conj *out, strset *ex)
             cap = nc;
         }
         memset(&br[nb], 0, sizeof br[nb]);
-        strset bex = {NULL, 0, 0};
+        strset bex = {NULL, 0, 0}, blead = {NULL, 0, 0};
         d->nw = nw_in;
-        parse_seq(d, &br[nb++], &bex);
+        parse_seq(d, &br[nb++], &bex, lead ? &blead : NULL);
         nw_out &= d->nw;
+        if (!blead.valid || !leads.valid) {
+            strset_free(&leads);
+            leads.valid = 0;
+        } else {
+            for (size_t k = 0; k < blead.n && !d->oom; k++)
+                if (strset_add(&leads, blead.s[k], strlen(blead.s[k])) != 0)
+                    d->oom = 1;
+            if (leads.n > RUN_MAX) {
+                strset_free(&leads);
+                leads.valid = 0;
+            }
+        }
+        strset_free(&blead);
         if (!bex.valid || !all.valid) {
             strset_free(&all);
             all.valid = 0;
@@ -1946,6 +1988,12 @@ static void parse_alt(deriv *d, conj *out, strset *ex)
     } else {
         strset_free(&all);
     }
+    if (lead && leads.valid && !d->bail && !d->oom) {
+        strset_free(lead);
+        *lead = leads;
+    } else {
+        strset_free(&leads);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1994,14 +2042,14 @@ static int derive_pattern(const char *pattern, conj *out)
     group_table t = {NULL, 0, 0, 0, 0};
     deriv d = {.p = (const unsigned char *)pattern, .n = strlen(pattern), .groups = &t};
     strset ex = {NULL, 0, 0};
-    parse_alt(&d, out, &ex);
+    parse_alt(&d, out, &ex, NULL);
     strset_free(&ex);
     if (!d.bail && !d.oom && d.i < d.n)
         d.bail = 1; /* an unbalanced ')' */
     if (!d.bail && !d.oom && t.has_calls) {
         conj_free(out);
         deriv again = {.p = d.p, .n = d.n, .groups = &t, .resolve = 1};
-        parse_alt(&again, out, &ex);
+        parse_alt(&again, out, &ex, NULL);
         strset_free(&ex);
         if (!again.bail && !again.oom && again.i < again.n)
             again.bail = 1;

@@ -384,12 +384,19 @@ static void test_derive_table(void **state)
         {"(?:so\\s+)+(?&w)(?(DEFINE)(?<w>idiot|fool))", "(\"\\bidiot\"|\"\\bfool\")"},
         {"(?:so\\s+)+(?&w)|z(?&w)(?(DEFINE)(?<w>idiot|fool))",
          "(\"\\bidiot\"|\"\\bfool\"|\"zidiot\"|\"zfool\")"},
+        /* a group that is not a few strings: the run before it goes on
+         * with the phrases its branches start with */
+        {"you(?:'ve\\s+got\\s+to|\\s+(?:really\\s+){0,2}must)\\s+go",
+         "(\"'ve got to\"|\"\\bmust\") & (\"you've got to\"|\"you \")"},
+        {"you(?:\\s+(?:really\\s+){0,2}must|\\s+(?:just\\s+)?have\\s+to)+\\s+go",
+         "(\"\\bmust\"|\" have to\") & \"you \""},
+        {"youz(?:\\w+|ing)zz", "\"youz\""}, /* a branch that starts with no phrase */
         /* quantifiers */
         {"hello?world", "(\"helloworld\"|\"hellworld\")"},
         {"hel+o", "\"hel\""},
         {"a++bcd", "\"abcd\""},
         {"never{2}", "\"neverr\""},
-        {"nev(?:er){2,3}", "\"nev\""},
+        {"nev(?:er){2,3}", "\"never\""},
         {"(?:foo)?barbaz", "\"barbaz\""},
         {"(?:foo)*barbaz", "\"barbaz\""},
         {"(?:always )+wrong", "\"\\bwrong\" & \"always \""},
