@@ -57,12 +57,13 @@
  * byte. Its entries are 16 bits when there are at most 65,535 states
  * (the default packs have about 55,500), else 32. States with outputs are
  * numbered last, so "is there an output here?" is one compare, and they
- * are noted without a branch and handled in batches. Each distinct literal
- * has an id, and a hit sets its bit in a small bitmap on the stack. Each
- * rule has an anchor, its rarest clause; a hit on an anchor literal queues
- * the rule, and at the end of the sentence only queued rules have their
- * clauses checked against the bitmap. A word such as "you", in the clauses
- * of a hundred rules, thus costs one bit, not a hundred writes. The scan
+ * are noted without a branch and handled in batches. Each rule has an
+ * anchor, its rarest clause; a hit on an anchor literal queues the rule,
+ * and at the end of the sentence only queued rules have their other
+ * clauses checked against a small bitmap on the stack, where a hit on a
+ * literal of such a clause sets its bit (each distinct literal has an id).
+ * A word such as "you", in the clauses of a hundred rules, thus costs one
+ * bit, not a hundred writes. The scan
  * allocates nothing and writes only to the caller's mark and list, so one
  * prefilter serves many scanner threads. The table is megabytes and each
  * load waits for the one before, so kl_prefilter_batch runs four
@@ -2173,9 +2174,10 @@ struct kl_prefilter {
     uint32_t *outs;
     uint64_t out_magic;
     size_t hit_words; /* 64-bit words of literal hits in use */
-    /* what a queued rule needs: clauses rule_cl[r]..rule_cl[r+1]; clause c
-     * is met when hit[cl_word[k]] & cl_mask[k] for some k from cl_at[c] to
-     * cl_at[c+1] (its literal ids, a word of bits at a time) */
+    /* what a queued rule needs besides its anchor: clauses rule_cl[r] to
+     * rule_cl[r+1]; clause c is met when hit[cl_word[k]] & cl_mask[k] for
+     * some k from cl_at[c] to cl_at[c+1] (its literal ids, a word of bits
+     * at a time) */
     uint32_t *rule_cl, *cl_at, *cl_word;
     uint64_t *cl_mask;
     /* sizes, for kl_prefilter_write_c */
@@ -2814,9 +2816,9 @@ static size_t fold_char(const unsigned char *t, size_t n, unsigned char *as)
     return 0;
 }
 
-/* One pass of the automaton over a text: a literal sets its bit in hit; a
- * literal of a rule's anchor clause (its rarest) queues the rule, which is
- * checked at the end against the bits. A common word ("you") thus costs
+/* One pass of the automaton over a text: a literal of a rule's anchor
+ * clause (its rarest) queues the rule, whose other clauses are checked at
+ * the end against the bits in hit, which their literals set. A common word ("you") thus costs
  * one bit, not one write per rule that mentions it. mark (a byte per rule)
  * is all 0 before and after: in between, 1 for a rule listed, 2 for one
  * queued. */
