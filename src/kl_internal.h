@@ -375,7 +375,7 @@ void kl_prefilter_free(struct kl_prefilter *pf);
  * the call and after it. */
 size_t kl_prefilter_list(const struct kl_prefilter *pf, const char *text, size_t len,
                          unsigned char *mark, uint32_t *list);
-/* kl_prefilter_list of n texts, two at a time (faster than one after the
+/* kl_prefilter_list of n texts, four at a time (faster than one after the
  * other); each has its own mark and list, and its count goes to *n. */
 typedef struct kl_prefilter_text {
     const char *text;

@@ -48,14 +48,17 @@
  * CASELESS with UCP lets 'k' match U+212A KELVIN SIGN and 's' match U+017F
  * LONG S; these are the only non-ASCII characters that fold to ASCII in
  * PCRE2 10.42 (test_prefilter.c checks it). A sentence holding either makes
- * every rule a candidate.
+ * every rule a candidate: the scan looks for them where it folds
+ * characters (pass_step).
  *
  * kl_prefilter_build compiles every literal of every rule into one
  * Aho-Corasick automaton over ASCII-folded bytes: a dense transition table
- * over byte classes (bytes that occur in no literal share class 0), with
+ * over byte classes (bytes that occur in no literal share class 0; the rare
+ * letters j, q, x and z share one, as do the bytes past ASCII, so that a
+ * row of the default packs is 32 entries: 64 bytes, one cache line), with
  * failure links resolved at build time, so a scan is one table load per
  * byte. Its entries are 16 bits when there are at most 65,535 states
- * (the default packs have about 55,500), else 32. States with outputs are
+ * (the default packs have about 58,300), else 32. States with outputs are
  * numbered last, so "is there an output here?" is one compare, and they
  * are noted without a branch and handled in batches. Each rule has an
  * anchor, its rarest clause; a hit on an anchor literal queues the rule,
@@ -99,7 +102,7 @@ static int is_word_byte(unsigned char c)
 #define KL_PREFILTER_MAX_CLAUSES 8
 /* A literal run longer than this is cut; every piece is still required.
  * Long literals add states and filter little more: with RUN_MAX, the
- * default packs' automaton keeps under 65,535 states (55,500), so its
+ * default packs' automaton keeps under 65,535 states (58,300), so its
  * table stays 16-bit (test_prefilter.c checks it). */
 #define LIT_MAX 26
 /* A disjunction with more literals than this is dropped (it would match
@@ -2120,14 +2123,14 @@ kl_status kl_rule_derive_clauses(kl_rule *rule)
 
 /* Literal hits of one sentence are bits on the stack; with more distinct
  * literals than this, ids share bits (a false hit, never a missed one).
- * The default packs have about 7,900; a pass clears only the words its
- * rule set uses. */
+ * The default packs have about 5,800 in the clauses rule_met checks; a
+ * pass clears only the words its rule set uses. */
 #define HIT_BITS 16384u
 /* Rules anchored in one sentence that are queued for their other clauses;
  * past this, all rules are looked at. */
 #define QUEUE_MAX 128u
-/* The record of the KELVIN SIGN and LONG S states (every rule is a
- * candidate). */
+/* The record of a state with more entries than a record counts (every
+ * rule is a candidate). */
 #define OUT_ALL UINT32_MAX
 #define NO_STATE UINT32_MAX
 /* An output state's record (recs): where its entries start in outs, the
@@ -2190,7 +2193,7 @@ struct kl_prefilter {
 typedef struct lit_ref {
     const char *s;
     size_t len;
-    uint32_t rule;  /* NO_STATE: KELVIN SIGN or LONG S */
+    uint32_t rule;
     int anchor;     /* in its rule's anchor clause: 1, and 2 when the only one */
     int checked;    /* in a clause rule_met checks (not the anchor): has an id */
     uint32_t state; /* where it ends in the trie */
@@ -2279,7 +2282,8 @@ static uint64_t out_magic(uint32_t width)
  * OOM. */
 static int narrow_table(struct kl_prefilter *pf)
 {
-    pf->trans16 = malloc(pf->ntrans * sizeof *pf->trans16);
+    /* rows of 64 bytes start on cache lines */
+    pf->trans16 = aligned_alloc(64, (pf->ntrans * sizeof *pf->trans16 + 63) / 64 * 64);
     if (!pf->trans16)
         return -1;
     for (size_t at = 0; at < pf->ntrans; at++)
@@ -2294,21 +2298,31 @@ static int narrow_table(struct kl_prefilter *pf)
  * OOM. */
 static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits, uint32_t **litid)
 {
-    /* byte classes: one per byte that occurs (case-folded), 0 for the rest */
-    uint32_t ncls = 1;
+    /* byte classes: one per byte that occurs (case-folded), 0 for the rest;
+     * the letters j, q, x and z (rare in text) share one, and so do the
+     * bytes past ASCII: a literal then stands for a few more strings, which
+     * the text seldom holds, and the rows are narrower */
+    uint32_t ncls = 1, rare = 0, high = 0;
     size_t maxstates = 1;
     for (size_t i = 0; i < nlits; i++) {
         maxstates += lits[i].len;
         for (size_t j = 0; j < lits[i].len; j++) {
             unsigned char b = (unsigned char)ascii_lower((unsigned char)lits[i].s[j]);
-            if (!pf->cls[b]) {
-                pf->cls[b] = (unsigned char)ncls;
-                if (b >= 'a' && b <= 'z')
-                    pf->cls[b - 'a' + 'A'] = (unsigned char)ncls;
-                ncls++;
-            }
+            if (pf->cls[b])
+                continue;
+            uint32_t *shared = b >= 0x80 ? &high : strchr("jqxz", b) ? &rare : NULL;
+            uint32_t c = shared && *shared ? *shared : ncls++;
+            if (shared)
+                *shared = c;
+            pf->cls[b] = (unsigned char)c;
+            if (b >= 'a' && b <= 'z')
+                pf->cls[b - 'a' + 'A'] = (unsigned char)c;
         }
     }
+    /* a row of 32 entries, when a few unused classes make it so: rows
+     * start on cache lines, and a row offset is a shift away */
+    if (ncls >= 28 && ncls < 32)
+        ncls = 32;
     if (maxstates > UINT32_MAX / (ncls + 1) / 4)
         return -1;
     /* white space folds to one space: every ASCII white space byte is a
@@ -2358,7 +2372,7 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
         /* a state's own entries: its literal id when a clause is checked
          * for it, and the rules it anchors (an anchor clause needs no bit:
          * a queued rule has met it) */
-        own[s + 1] += (lits[i].checked || lits[i].rule == NO_STATE) + (lits[i].anchor != 0);
+        own[s + 1] += (uint32_t)lits[i].checked + (lits[i].anchor != 0);
     }
     pf->hit_words = ((nids < HIT_BITS ? nids : HIT_BITS) + 63) / 64;
     for (uint32_t s = 0; s < nstates; s++)
@@ -2366,10 +2380,6 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
     memcpy(fill, own, nstates * sizeof *fill);
     for (size_t i = 0; i < nlits; i++) {
         uint32_t s = lits[i].state;
-        if (lits[i].rule == NO_STATE) {
-            ownv[fill[s]++] = OUT_ALL;
-            continue;
-        }
         if (lits[i].checked)
             ownv[fill[s]++] = ENTRY_LIT | lits[i].wb | ((*litid)[lit_key(&lits[i])] % HIT_BITS);
         if (lits[i].anchor)
@@ -2589,7 +2599,7 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
     if (kl_env_on("KINDLINT_NO_PREFILTER"))
         return list_always(pf) == 0 ? pf : (kl_prefilter_free(pf), NULL);
 
-    size_t nlits = 2, ncl = 0, n = 0, bytes = 1, used = 0;
+    size_t nlits = 1, ncl = 0, n = 0, bytes = 1, used = 0; /* 1: never malloc(0) */
     for (size_t r = 0; r < nrules; r++) {
         for (size_t c = 0; c < rules->rules[r]->nclauses; c++) {
             const kl_clause *cl = &rules->rules[r]->clauses[c];
@@ -2654,13 +2664,9 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
     }
     pf->rule_cl[nrules] = (uint32_t)ncl;
     if (n) {
-        /* K (KELVIN SIGN) and ſ (LONG S) match k and s caselessly */
-        size_t nrule_lits = n;
-        lits[n++] = (lit_ref){"\xE2\x84\xAA", 3, NO_STATE, 0, 0, 0, 0};
-        lits[n++] = (lit_ref){"\xC5\xBF", 2, NO_STATE, 0, 0, 0, 0};
         if (build_automaton(pf, lits, n, &litid) != 0)
             goto fail;
-        for (size_t i = 0; i < nrule_lits; i++)
+        for (size_t i = 0; i < n; i++)
             ids[i] = lits[i].checked ? litid[lit_key(&lits[i])] % HIT_BITS : 0;
         if (build_clause_masks(pf, first_lit, end_lit, ncl, ids) != 0)
             goto fail;
@@ -2887,9 +2893,19 @@ static inline int may_fold(unsigned char b)
 }
 
 /* Reads the character at p->i into p's state, noting the state when it
- * has outputs: the step for a lead byte that may fold. */
+ * has outputs: the step for a lead byte that may fold, or start KELVIN
+ * SIGN or LONG S. */
 static void pass_step(const struct kl_prefilter *pf, pass *p)
 {
+    /* KELVIN SIGN or LONG S: every rule; nothing more to learn */
+    const unsigned char *u = p->t + p->i;
+    size_t left = p->len - p->i;
+    if ((left >= 3 && u[0] == 0xE2 && u[1] == 0x84 && u[2] == 0xAA) ||
+        (left >= 2 && u[0] == 0xC5 && u[1] == 0xBF)) {
+        p->all = 1;
+        p->i = p->len;
+        return;
+    }
     uint32_t c = pf->cls[p->t[p->i]];
     if (may_fold(p->t[p->i]))
         c = fold_class(pf, p->t, p->len, &p->i, c);
@@ -2977,6 +2993,7 @@ static const unsigned char idle_text[SEEN_BATCH];
     }
 
 DEFINE_RUN(pass_run_narrow, uint16_t, trans16, pf->width)
+DEFINE_RUN(pass_run_narrow32, uint16_t, trans16, 32) /* a shift */
 DEFINE_RUN(pass_run_wide, uint32_t, trans, 1)
 
 /* The outputs still pending, the queued rules, and the list in rule order.
@@ -3069,7 +3086,9 @@ void kl_prefilter_batch(const struct kl_prefilter *pf, const kl_prefilter_text *
         }
         if (!busy)
             return;
-        if (pf->trans16)
+        if (pf->trans16 && pf->width == 32)
+            pass_run_narrow32(pf, p);
+        else if (pf->trans16)
             pass_run_narrow(pf, p);
         else
             pass_run_wide(pf, p);
@@ -3130,7 +3149,8 @@ struct kl_prefilter *kl_prefilter_from_image(const kl_prefilter_image *img)
 
 static int write_u16s(FILE *out, const char *name, const char *part, const uint16_t *v, size_t n)
 {
-    fprintf(out, "static const uint16_t %s_%s[%zu] = {", name, part, n ? n : 1);
+    /* the transition table: rows of 64 bytes start on cache lines */
+    fprintf(out, "static _Alignas(64) const uint16_t %s_%s[%zu] = {", name, part, n ? n : 1);
     for (size_t i = 0; i < n; i++)
         fprintf(out, "%s%u,", i % 24 ? "" : "\n", (unsigned)v[i]);
     if (!n)
