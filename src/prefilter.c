@@ -1016,6 +1016,7 @@ static void parse_lookaround(deriv *d, item *it, int positive)
     parse_group_body(d, it, positive);
     if (it->kind == ITEM_GROUP) {
         strset_free(&it->ex);
+        strset_free(&it->lead);
         it->kind = ITEM_ASSERT;
     } else {
         it->kind = ITEM_ZERO;
