@@ -1905,10 +1905,24 @@ static void join_branches(deriv *d, conj *branches, size_t nb, size_t k, conj *o
     conj_push(d, out, c);
 }
 
+/* A branch's strings b join those of the branches before, acc, and are
+ * freed: acc stays valid while every branch's are, and at most RUN_MAX. */
+static void strset_union(deriv *d, strset *acc, strset *b)
+{
+    if (b->valid && acc->valid)
+        for (size_t k = 0; k < b->n && !d->oom; k++)
+            if (strset_add(acc, b->s[k], strlen(b->s[k])) != 0)
+                d->oom = 1;
+    if (!b->valid || acc->n > RUN_MAX)
+        strset_free(acc); /* no longer valid */
+    strset_free(b);
+}
+
 /* Alternatives up to ')' or the end. A group is as strong as its weakest
  * branch: the k-th best clause of every branch, joined, is required. When
  * every branch's strings are known and together few, so are the group's
- * (ex, valid). */
+ * (ex, valid), and likewise the phrases its every match starts with (lead,
+ * when not NULL). */
 static void parse_alt(deriv *d, conj *out, strset *ex, strset *lead)
 {
     conj *br = NULL;
@@ -1931,32 +1945,8 @@ static void parse_alt(deriv *d, conj *out, strset *ex, strset *lead)
         d->nw = nw_in;
         parse_seq(d, &br[nb++], &bex, lead ? &blead : NULL);
         nw_out &= d->nw;
-        if (!blead.valid || !leads.valid) {
-            strset_free(&leads);
-            leads.valid = 0;
-        } else {
-            for (size_t k = 0; k < blead.n && !d->oom; k++)
-                if (strset_add(&leads, blead.s[k], strlen(blead.s[k])) != 0)
-                    d->oom = 1;
-            if (leads.n > RUN_MAX) {
-                strset_free(&leads);
-                leads.valid = 0;
-            }
-        }
-        strset_free(&blead);
-        if (!bex.valid || !all.valid) {
-            strset_free(&all);
-            all.valid = 0;
-        } else {
-            for (size_t k = 0; k < bex.n && !d->oom; k++)
-                if (strset_add(&all, bex.s[k], strlen(bex.s[k])) != 0)
-                    d->oom = 1;
-            if (all.n > RUN_MAX) {
-                strset_free(&all);
-                all.valid = 0;
-            }
-        }
-        strset_free(&bex);
+        strset_union(d, &leads, &blead);
+        strset_union(d, &all, &bex);
         if (d->bail || d->oom || at(d, 0) != '|')
             break;
         d->i++;
