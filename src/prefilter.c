@@ -66,9 +66,9 @@
  * clauses checked against a small bitmap on the stack, where a hit on a
  * literal of such a clause sets its bit (each distinct literal has an id).
  * A word such as "you", in the clauses of a hundred rules, thus costs one
- * bit, not a hundred writes. The scan
- * allocates nothing and writes only to the caller's mark and list, so one
- * prefilter serves many scanner threads. The table is megabytes and each
+ * bit, not a hundred writes. The scan allocates nothing and writes only to
+ * the caller's mark and list, so one prefilter serves many scanner
+ * threads. The table is megabytes and each
  * load waits for the one before, so kl_prefilter_batch runs four
  * sentences' passes in step: four loads are in flight at once. They step
  * in blocks with no per-byte check of the text's end.
@@ -2739,7 +2739,8 @@ static int boundaries_met(uint32_t e, const unsigned char *t, size_t len, size_t
 }
 
 /* Handles the output states of a pass: literal bits, queued rules. Returns
- * 0 when the text holds KELVIN SIGN or LONG S (every rule a candidate). */
+ * 0 at a state with more entries than its record counts (OUT_ALL: every
+ * rule a candidate). */
 static int take_outputs(const struct kl_prefilter *pf, const noted *seen, size_t nseen,
                         const unsigned char *t, size_t len, uint64_t *hit, unsigned char *cand,
                         uint32_t *list, size_t *nlist, uint32_t *queue, size_t *nq, int *overflow)
@@ -2815,10 +2816,10 @@ static size_t fold_char(const unsigned char *t, size_t n, unsigned char *as)
 
 /* One pass of the automaton over a text: a literal of a rule's anchor
  * clause (its rarest) queues the rule, whose other clauses are checked at
- * the end against the bits in hit, which their literals set. A common word ("you") thus costs
- * one bit, not one write per rule that mentions it. mark (a byte per rule)
- * is all 0 before and after: in between, 1 for a rule listed, 2 for one
- * queued. */
+ * the end against the bits in hit, which their literals set. A common word
+ * ("you") thus costs one bit, not one write per rule that mentions it.
+ * mark (a byte per rule) is all 0 before and after: in between, 1 for a
+ * rule listed, 2 for one queued. */
 typedef struct pass {
     const unsigned char *t;
     size_t len, i;
@@ -2826,7 +2827,7 @@ typedef struct pass {
     unsigned char *mark;
     uint32_t *list;
     size_t n;
-    int all; /* KELVIN SIGN or LONG S: every rule */
+    int all; /* every rule: KELVIN SIGN, LONG S, or an OUT_ALL state */
     size_t nq, nseen;
     int overflow;
     uint32_t queue[QUEUE_MAX];
