@@ -57,8 +57,11 @@
  * letters j, q, x and z share one, as do the bytes past ASCII, so that a
  * row of the default packs is 32 entries: 64 bytes, one cache line), with
  * failure links resolved at build time, so a scan is one table load per
- * byte. Its entries are 16 bits when there are at most 65,535 states
- * (the default packs have about 58,300), else 32. States with outputs are
+ * byte. A literal that must start a word is found only there: the
+ * automaton reads the boundary after each character that is not a word
+ * character in the same load (build_automaton). Its entries are 16 bits
+ * when there are at most 65,535 states (the default packs have about
+ * 61,100), else 32. States with outputs are
  * numbered last, so "is there an output here?" is one compare, and they
  * are noted without a branch and handled in batches. Each rule has an
  * anchor, its rarest clause; a hit on an anchor literal queues the rule,
@@ -102,7 +105,7 @@ static int is_word_byte(unsigned char c)
 #define KL_PREFILTER_MAX_CLAUSES 8
 /* A literal run longer than this is cut; every piece is still required.
  * Long literals add states and filter little more: with RUN_MAX, the
- * default packs' automaton keeps under 65,535 states (58,300), so its
+ * default packs' automaton keeps under 65,535 states (61,100), so its
  * table stays 16-bit (test_prefilter.c checks it). */
 #define LIT_MAX 26
 /* A disjunction with more literals than this is dropped (it would match
@@ -2134,17 +2137,12 @@ kl_status kl_rule_derive_clauses(kl_rule *rule)
 #define ENTRY_LIT 0x80000000u
 /* ... or a rule whose anchor is its only clause: a hit makes it a candidate */
 #define ENTRY_SURE 0x40000000u
-/* ... counted only where the literal is a whole word at its start (its
- * length in ENTRY_LEN) or its end: the byte before or after it is not an
- * ASCII letter, digit or '_' */
-#define ENTRY_WB_BEFORE 0x20000000u
+/* ... counted only where the literal ends a word: the byte after it is
+ * not an ASCII letter, digit or '_' (a literal that must start a word is
+ * found only there: build_automaton) */
 #define ENTRY_WB_AFTER 0x10000000u
-/* ... with ENTRY_WB_BEFORE, a literal with a space or quote, whose start
- * is known only where the text holds it byte for byte (literal_in_place) */
-#define ENTRY_WB_SPACED 0x08000000u
-#define ENTRY_LEN_SHIFT 22
-#define ENTRY_LEN_MAX 31u
-#define ENTRY_WB (ENTRY_WB_BEFORE | ENTRY_WB_AFTER)
+/* take_marks also gives this, for a literal that must start a word */
+#define ENTRY_WB_BEFORE 0x20000000u
 #define ENTRY_ID 0x003FFFFFu /* a rule index or a literal id */
 
 struct kl_prefilter {
@@ -2188,13 +2186,12 @@ typedef struct lit_ref {
     int anchor;     /* in its rule's anchor clause: 1, and 2 when the only one */
     int checked;    /* in a clause rule_met checks (not the anchor): has an id */
     uint32_t state; /* where it ends in the trie */
-    uint32_t wb;    /* ENTRY_WB_* and the length, or 0 */
+    uint32_t wb;    /* ENTRY_WB_*, or 0 */
 } lit_ref;
 
 /* Takes the word-boundary marks off a folded literal (in place) and
- * returns the ENTRY_WB_* the scan can check for it: a mark at an edge
- * next to a letter or digit. (The scan checks a start only where it knows
- * it: literal_in_place.) */
+ * returns the ENTRY_WB_* it asks for: a mark at an edge next to a letter
+ * or digit. */
 static uint32_t take_marks(char *f, size_t *len)
 {
     size_t n = *len, o = 0;
@@ -2207,9 +2204,8 @@ static uint32_t take_marks(char *f, size_t *len)
     uint32_t wb = 0;
     if (!o)
         return 0;
-    if (before && is_word_byte((unsigned char)f[0]) && o <= ENTRY_LEN_MAX)
-        wb |= ENTRY_WB_BEFORE | (uint32_t)o << ENTRY_LEN_SHIFT |
-              (strpbrk(f, " '\"") ? ENTRY_WB_SPACED : 0);
+    if (before && is_word_byte((unsigned char)f[0]))
+        wb |= ENTRY_WB_BEFORE;
     if (after && is_word_byte((unsigned char)f[o - 1]))
         wb |= ENTRY_WB_AFTER;
     return wb;
@@ -2251,7 +2247,7 @@ static int cmp_u32(const void *a, const void *b)
 /* A literal's slot in litid: its trie state and its word-boundary kind. */
 static size_t lit_key(const lit_ref *l)
 {
-    return (size_t)l->state * 4 + ((l->wb & ENTRY_WB) >> 28);
+    return (size_t)l->state * 2 + ((l->wb & ENTRY_WB_AFTER) != 0);
 }
 
 /* Does pf have an automaton (else it is off: every rule is a candidate)? */
@@ -2286,7 +2282,20 @@ static int narrow_table(struct kl_prefilter *pf)
 
 /* Builds the automaton of lits into pf and gives each distinct literal
  * (string and word boundaries) an id, in litid by lit_key. Returns -1 on
- * OOM. */
+ * OOM.
+ *
+ * Word boundaries before a literal are part of the automaton. The trie
+ * reads a symbol B besides the byte classes: the text is read as if a B
+ * followed each character that is not a word character (a byte's class
+ * tells which), and a literal that must start a word starts with B. So
+ * "\byou" is found after a space or at the start of a text (the scan
+ * starts where a B was read), never inside "bayou", and the states a scan
+ * passes through inside words are those of the few literals that may
+ * start there. The table reads no B: the move on a character that is not
+ * a word character is the move on it, then on B. States that end in such
+ * a character before their B are never rested in and get no row; where
+ * one has outputs (a literal ending in a space, say), a copy of the row it
+ * moves to on B carries them. */
 static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits, uint32_t **litid)
 {
     /* byte classes: one per byte that occurs (case-folded), 0 for the rest;
@@ -2296,7 +2305,7 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
     uint32_t ncls = 1, rare = 0, high = 0;
     size_t maxstates = 1;
     for (size_t i = 0; i < nlits; i++) {
-        maxstates += lits[i].len;
+        maxstates += 2 * lits[i].len + 1; /* with a B after each non-word character */
         for (size_t j = 0; j < lits[i].len; j++) {
             unsigned char b = (unsigned char)ascii_lower((unsigned char)lits[i].s[j]);
             if (pf->cls[b])
@@ -2310,12 +2319,28 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
                 pf->cls[b - 'a' + 'A'] = (unsigned char)c;
         }
     }
+    /* the word bytes no literal holds (digits, '_') share a class apart
+     * from the other bytes of class 0: each class is all word bytes or
+     * none */
+    uint32_t wcls = 0;
+    for (int b = 0; b < 256; b++) {
+        if (pf->cls[b] || !is_word_byte((unsigned char)b))
+            continue;
+        if (!wcls)
+            wcls = ncls++;
+        pf->cls[b] = (unsigned char)wcls;
+    }
     /* a row of 32 entries, when a few unused classes make it so: rows
      * start on cache lines, and a row offset is a shift away */
     if (ncls >= 28 && ncls < 32)
         ncls = 32;
-    if (maxstates > UINT32_MAX / (ncls + 1) / 4)
+    const uint32_t B = ncls, nsym = ncls + 1; /* the trie's symbols: the classes and B */
+    if (maxstates > UINT32_MAX / (nsym + 1) / 4)
         return -1;
+    unsigned char wordc[256] = {0}; /* the class is of word bytes */
+    for (int b = 0; b < 256; b++)
+        if (is_word_byte((unsigned char)b))
+            wordc[pf->cls[b]] = 1;
     /* white space folds to one space: every ASCII white space byte is a
      * space (the scan reads non-ASCII white space as one too) */
     pf->space_cls = pf->cls[' '];
@@ -2326,7 +2351,7 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
     }
 
     int rc = -1;
-    uint32_t *g = malloc(maxstates * ncls * sizeof *g); /* trie, then DFA */
+    uint32_t *g = malloc(maxstates * nsym * sizeof *g); /* trie, then DFA */
     uint32_t *fail = malloc(maxstates * sizeof *fail);
     uint32_t *queue = malloc(maxstates * sizeof *queue);
     uint32_t *own = calloc(maxstates + 1, sizeof *own); /* own entries, counted */
@@ -2335,26 +2360,38 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
     uint32_t *perm = malloc(maxstates * sizeof *perm);
     uint32_t *first = malloc(maxstates * sizeof *first);
     uint32_t *fill = malloc(maxstates * sizeof *fill);
+    uint32_t *src = malloc(maxstates * sizeof *src); /* a row's state; its outputs' */
+    uint32_t *osrc = malloc(maxstates * sizeof *osrc);
     uint32_t *merged = NULL;
-    unsigned char *endsp = calloc(maxstates, 1); /* the state's string ends with a space */
-    *litid = malloc(maxstates * 4 * sizeof **litid);
-    if (!g || !fail || !queue || !own || !ownv || !cnt || !perm || !first || !fill || !*litid ||
-        !endsp)
+    /* 1: the state's string ends in a space and B; 2: in a character that
+     * is not a word character (it has no row) */
+    unsigned char *kind = calloc(maxstates, 1);
+    *litid = malloc(maxstates * 2 * sizeof **litid);
+    if (!g || !fail || !queue || !own || !ownv || !cnt || !perm || !first || !fill || !src ||
+        !osrc || !*litid || !kind)
         goto out;
-    memset(g, 0xFF, ncls * sizeof *g);
-    memset(*litid, 0xFF, maxstates * 4 * sizeof **litid);
+    memset(g, 0xFF, nsym * sizeof *g);
+    memset(*litid, 0xFF, maxstates * 2 * sizeof **litid);
     uint32_t nstates = 1, nids = 0;
     int empty = 0;
     for (size_t i = 0; i < nlits; i++) {
         uint32_t s = 0;
-        for (size_t j = 0; j < lits[i].len; j++) {
-            uint32_t c = pf->cls[(unsigned char)lits[i].s[j]];
-            if (g[s * ncls + c] == NO_STATE) {
-                memset(g + (size_t)nstates * ncls, 0xFF, ncls * sizeof *g);
-                endsp[nstates] = lits[i].s[j] == ' ';
-                g[s * ncls + c] = nstates++;
+        int before = (lits[i].wb & ENTRY_WB_BEFORE) != 0;
+        for (size_t j = 0; j < lits[i].len + (size_t)before; j++) {
+            /* B first for a word start; a B after each non-word
+             * character but the last */
+            size_t at = j - (size_t)before;
+            uint32_t c = before && j == 0 ? B : pf->cls[(unsigned char)lits[i].s[at]];
+            int then_b = c != B && !wordc[c] && at + 1 < lits[i].len;
+            for (int k = 0; k < 1 + then_b; k++) {
+                uint32_t sym = k ? B : c;
+                if (g[(size_t)s * nsym + sym] == NO_STATE) {
+                    memset(g + (size_t)nstates * nsym, 0xFF, nsym * sizeof *g);
+                    kind[nstates] = sym == B ? (k && c == pf->space_cls && c) : !wordc[sym] ? 2 : 0;
+                    g[(size_t)s * nsym + sym] = nstates++;
+                }
+                s = g[(size_t)s * nsym + sym];
             }
-            s = g[s * ncls + c];
         }
         lits[i].state = s;
         empty |= lits[i].len == 0;
@@ -2370,17 +2407,17 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
         own[s + 1] += own[s];
     memcpy(fill, own, nstates * sizeof *fill);
     for (size_t i = 0; i < nlits; i++) {
-        uint32_t s = lits[i].state;
+        uint32_t s = lits[i].state, wb = lits[i].wb & ENTRY_WB_AFTER;
         if (lits[i].checked)
-            ownv[fill[s]++] = ENTRY_LIT | lits[i].wb | ((*litid)[lit_key(&lits[i])] % HIT_BITS);
+            ownv[fill[s]++] = ENTRY_LIT | wb | ((*litid)[lit_key(&lits[i])] % HIT_BITS);
         if (lits[i].anchor)
-            ownv[fill[s]++] = lits[i].rule | lits[i].wb | (lits[i].anchor == 2 ? ENTRY_SURE : 0);
+            ownv[fill[s]++] = lits[i].rule | wb | (lits[i].anchor == 2 ? ENTRY_SURE : 0);
     }
     /* failure links in breadth-first order; missing moves become the
      * failure state's moves, so the scan never follows a link */
     size_t qh = 0, qt = 0;
     fail[0] = 0;
-    for (uint32_t c = 0; c < ncls; c++) {
+    for (uint32_t c = 0; c < nsym; c++) {
         uint32_t t = g[c];
         if (t == NO_STATE) {
             g[c] = 0;
@@ -2391,23 +2428,16 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
     }
     while (qh < qt) {
         uint32_t s = queue[qh++];
-        for (uint32_t c = 0; c < ncls; c++) {
-            uint32_t t = g[(size_t)s * ncls + c];
+        for (uint32_t c = 0; c < nsym; c++) {
+            uint32_t t = g[(size_t)s * nsym + c];
             if (t == NO_STATE) {
-                g[(size_t)s * ncls + c] = g[(size_t)fail[s] * ncls + c];
+                g[(size_t)s * nsym + c] = g[(size_t)fail[s] * nsym + c];
             } else {
-                fail[t] = g[(size_t)fail[s] * ncls + c];
+                fail[t] = g[(size_t)fail[s] * nsym + c];
                 queue[qt++] = t;
             }
         }
     }
-    /* the text's white space folds to one space: after a space, more white
-     * space leaves the automaton where it is (a literal never holds two
-     * spaces in a row) */
-    if (pf->space_cls)
-        for (uint32_t s = 1; s < nstates; s++)
-            if (endsp[s])
-                g[(size_t)s * ncls + pf->space_cls] = s;
     /* all entries of a state: its own and its failure state's, merged in
      * breadth-first order (the failure state's list is complete by then) */
     size_t total = 0;
@@ -2432,22 +2462,34 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
             pos += cnt[fail[s]];
         }
     }
-    /* numbering: states without outputs first (the root is 0), each kind
-     * in breadth-first order, so the shallow states a scan mostly visits
-     * share cache lines */
-    uint32_t nplain = 1, nout = 0;
-    perm[0] = 0;
+    /* rows: first the states without outputs, the start (after a B: the
+     * start of a text is a word boundary) as row 0, then the root, then
+     * breadth-first, so the shallow states a scan mostly visits share
+     * cache lines; then the states with outputs, and the copies that
+     * carry a non-word character's outputs (perm of that state) */
+    uint32_t start = g[B], nplain = 0, nout = 0;
+    src[nplain++] = start;
+    if (start != 0)
+        src[nplain++] = 0;
     for (size_t k = 0; k < qt; k++)
-        if (!cnt[queue[k]])
-            perm[queue[k]] = nplain++;
-    for (size_t k = 0; k < qt; k++)
-        if (cnt[queue[k]])
-            perm[queue[k]] = nplain + nout++;
+        if (queue[k] != start && kind[queue[k]] != 2 && !cnt[queue[k]])
+            src[nplain++] = queue[k];
+    for (uint32_t r = 0; r < nplain; r++)
+        perm[src[r]] = r;
+    for (size_t k = 0; k < qt; k++) {
+        uint32_t s = queue[k];
+        if (!cnt[s])
+            continue;
+        perm[s] = nplain + nout;
+        src[nplain + nout] = kind[s] == 2 ? g[(size_t)s * nsym + B] : s;
+        osrc[nout++] = s;
+    }
+    uint32_t nrows = nplain + nout;
     uint32_t width = ncls;
     pf->width = width;
     pf->out_magic = out_magic(width);
     pf->out_first = nplain * width;
-    pf->ntrans = (size_t)nstates * width;
+    pf->ntrans = (size_t)nrows * width;
     pf->nrecs = (size_t)nout * REC_WORDS;
     pf->nouts = total;
     pf->trans = malloc(pf->ntrans * sizeof *pf->trans);
@@ -2458,20 +2500,28 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
     /* each output state's entries sorted (rules, then literal ids) and
      * without repeats */
     pos = 0;
-    for (uint32_t s = 0; s < nstates; s++) {
-        uint32_t *row = pf->trans + (size_t)perm[s] * width;
-        for (uint32_t c = 0; c < ncls; c++)
-            row[c] = perm[g[(size_t)s * ncls + c]] * width;
-        if (!cnt[s])
+    for (uint32_t r = 0; r < nrows; r++) {
+        uint32_t s = src[r], *row = pf->trans + (size_t)r * width;
+        for (uint32_t c = 0; c < ncls; c++) {
+            uint32_t t = g[(size_t)s * nsym + c];
+            if (c == pf->space_cls && c && kind[s] == 1)
+                t = s; /* the text's white space folds to one space: after a
+                        * space, more leaves the automaton where it is (a
+                        * literal never holds two spaces in a row) */
+            else if (!wordc[c] && !cnt[t])
+                t = g[(size_t)t * nsym + B];
+            row[c] = perm[t] * width;
+        }
+        if (r < nplain)
             continue;
-        uint32_t *rec = pf->recs + (size_t)(perm[s] - nplain) * REC_WORDS;
-        uint32_t *e = merged + first[s], n = cnt[s];
+        uint32_t *rec = pf->recs + (size_t)(r - nplain) * REC_WORDS;
+        uint32_t *e = merged + first[osrc[r - nplain]], n = cnt[osrc[r - nplain]];
         qsort(e, n, sizeof *e, cmp_u32);
         if (e[n - 1] == OUT_ALL) {
             rec[0] = OUT_ALL;
             continue;
         }
-        uint32_t start = (uint32_t)pos, nrule = 0;
+        uint32_t at = (uint32_t)pos, nrule = 0;
         for (uint32_t j = 0; j < n; j++) {
             if (j && e[j] == e[j - 1])
                 continue;
@@ -2481,16 +2531,16 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
         /* the counts are 16 bits: a state with more rules or literals
          * than that (never seen: the default packs have at most a few
          * dozen) makes every rule a candidate, like KELVIN SIGN */
-        if (nrule > UINT16_MAX || pos - start - nrule > UINT16_MAX) {
+        if (nrule > UINT16_MAX || pos - at - nrule > UINT16_MAX) {
             rec[0] = OUT_ALL;
             continue;
         }
-        rec[0] = start;
-        rec[1] = nrule | (uint32_t)(pos - start - nrule) << 16;
-        for (uint32_t j = 0; j < REC_INLINE && start + j < pos; j++)
-            rec[2 + j] = pf->outs[start + j];
+        rec[0] = at;
+        rec[1] = nrule | (uint32_t)(pos - at - nrule) << 16;
+        for (uint32_t j = 0; j < REC_INLINE && at + j < pos; j++)
+            rec[2 + j] = pf->outs[at + j];
     }
-    if (nstates <= UINT16_MAX && narrow_table(pf) != 0)
+    if (nrows <= UINT16_MAX && narrow_table(pf) != 0)
         goto out;
     rc = 0;
 out:
@@ -2503,8 +2553,10 @@ out:
     free(perm);
     free(first);
     free(fill);
+    free(src);
+    free(osrc);
     free(merged);
-    free(endsp);
+    free(kind);
     return rc;
 }
 
@@ -2706,38 +2758,6 @@ typedef struct noted {
     uint32_t s;
 } noted;
 
-/* Are the n bytes that end at t[end] the n folded characters of a literal
- * found there, one byte each? The folded text reads a run of white space
- * as one space and a typographic quote as ' or ": had it done so inside
- * them, they would hold a byte past ASCII, a control character, two
- * spaces in a row, or start with a space. Then where the literal starts
- * is not known, and its start is not checked. */
-static int literal_in_place(const unsigned char *t, size_t end, size_t n)
-{
-    const unsigned char *w = t + end + 1 - n;
-    if (w[0] == ' ')
-        return 0;
-    for (size_t k = 0; k < n; k++)
-        if (w[k] >= 0x80 || w[k] < 0x20 || (w[k] == ' ' && w[k - 1] == ' '))
-            return 0;
-    return 1;
-}
-
-/* Does the entry's literal, ending at t[end], have the word boundaries
- * it asks for? */
-static int boundaries_met(uint32_t e, const unsigned char *t, size_t len, size_t end)
-{
-    if ((e & ENTRY_WB_AFTER) && end + 1 < len && is_word_byte(t[end + 1]))
-        return 0;
-    if (e & ENTRY_WB_BEFORE) {
-        size_t n = (e >> ENTRY_LEN_SHIFT) & ENTRY_LEN_MAX;
-        if (end + 1 > n && is_word_byte(t[end - n]) &&
-            (!(e & ENTRY_WB_SPACED) || literal_in_place(t, end, n)))
-            return 0;
-    }
-    return 1;
-}
-
 /* Handles the output states of a pass: literal bits, queued rules. Returns
  * 0 at a state with more entries than its record counts (OUT_ALL: every
  * rule a candidate). */
@@ -2754,7 +2774,8 @@ static int take_outputs(const struct kl_prefilter *pf, const noted *seen, size_t
         uint32_t nrule = rec[1] & 0xFFFF, n = nrule + (rec[1] >> 16);
         for (uint32_t j = 0; j < n; j++) {
             uint32_t e = j < REC_INLINE ? rec[2 + j] : outs[rec[0] + j];
-            if ((e & ENTRY_WB) && !boundaries_met(e, t, len, (size_t)(seen[i].at - t)))
+            /* a literal that must end a word, before a word byte */
+            if ((e & ENTRY_WB_AFTER) && seen[i].at + 1 < t + len && is_word_byte(seen[i].at[1]))
                 continue;
             if (j >= nrule) { /* a literal id */
                 e &= ENTRY_ID;
