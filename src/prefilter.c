@@ -2844,7 +2844,6 @@ static size_t fold_char(const unsigned char *t, size_t n, unsigned char *as)
 typedef struct pass {
     const unsigned char *t;
     size_t len, i;
-    size_t fold; /* the next byte at or after i that may fold (next_fold) */
     uint32_t s;
     unsigned char *mark;
     uint32_t *list;
@@ -2857,42 +2856,12 @@ typedef struct pass {
     uint64_t hit[HIT_BITS / 64];
 } pass;
 
-/* Is b a lead byte that fold_char may read as an ASCII character? */
-static inline int may_fold(unsigned char b)
-{
-    return (unsigned)(b - 0xC2) <= 0xE3 - 0xC2;
-}
-
-/* The first byte of t at or after i that may_fold, or len: the blocks of
- * steps run up to it without looking at each byte. Sixteen bytes are
- * passed over at a time where the compiler has vector extensions. */
-static size_t next_fold(const unsigned char *t, size_t i, size_t len)
-{
-#if defined(__GNUC__)
-    typedef unsigned char v16 __attribute__((vector_size(16)));
-    const v16 lead = (v16){0} + 0xC2, span = (v16){0} + (0xE3 - 0xC2);
-    for (; i + 16 <= len; i += 16) {
-        v16 b;
-        memcpy(&b, t + i, 16);
-        v16 hit = (v16)(b - lead <= span);
-        uint64_t h[2];
-        memcpy(h, &hit, 16);
-        if (h[0] | h[1])
-            break;
-    }
-#endif
-    while (i < len && !may_fold(t[i]))
-        i++;
-    return i;
-}
-
 static void pass_init(const struct kl_prefilter *pf, pass *p, const char *text, size_t len,
                       unsigned char *mark, uint32_t *list)
 {
     p->t = (const unsigned char *)text;
     p->len = has_table(pf) ? len : 0;
     p->i = 0;
-    p->fold = next_fold(p->t, 0, p->len);
     p->s = 0;
     p->mark = mark;
     p->list = list;
@@ -2930,6 +2899,12 @@ static inline uint32_t fold_class(const struct kl_prefilter *pf, const unsigned 
     return pf->cls[as];
 }
 
+/* Is b a lead byte that fold_char may read as an ASCII character? */
+static inline int may_fold(unsigned char b)
+{
+    return (unsigned)(b - 0xC2) <= 0xE3 - 0xC2;
+}
+
 /* Reads the character at p->i into p's state, noting the state when it
  * has outputs: the step for a lead byte that may fold, or start KELVIN
  * SIGN or LONG S. */
@@ -2957,9 +2932,8 @@ static void pass_step(const struct kl_prefilter *pf, pass *p)
  * four loads are in flight at once. */
 #define NPASS 4
 
-/* A pass that has no text (idle) reads these zero bytes: class 0 (not
- * word bytes), which leaves the automaton at its start, where no phrase
- * ends. A block of
+/* A pass that has no text (idle) reads these zero bytes: class 0, which
+ * leaves the automaton at its root, where no phrase ends. A block of
  * steps reads at most SEEN_BATCH bytes. */
 static const unsigned char idle_text[SEEN_BATCH];
 
@@ -2977,11 +2951,10 @@ static const unsigned char idle_text[SEEN_BATCH];
 /* Runs the passes p[0..NPASS-1] in step until one that has a text (its
  * len is not 0) has read it, in blocks of steps with no check of a text's
  * end or of the batches of output states: a block is as long as the
- * shortest rest of a text up to its next lead byte that may fold (found
- * sixteen bytes at a time: next_fold) and the least room in a batch (a
- * step notes at most one state). Each step reads one byte; pass_step
- * reads a character that may fold, between blocks. Idle passes read
- * idle_text and stay at the start. Each pass's text, state and place in
+ * shortest rest of a text and the least room in a batch (a step notes at
+ * most one state). Each step reads one byte; a lead byte that may fold
+ * ends the block, and pass_step reads its character. Idle passes read
+ * idle_text and stay at the root. Each pass's text, state and place in
  * its batch live in registers for the block. */
 #define DEFINE_RUN(name, table_type, table, multiplier)                                            \
     static void name(const struct kl_prefilter *pf, pass *p)                                       \
@@ -2994,18 +2967,12 @@ static const unsigned char idle_text[SEEN_BATCH];
             for (int q = 0; q < NPASS; q++) {                                                      \
                 if (!p[q].len)                                                                     \
                     continue;                                                                      \
-                for (;;) {                                                                         \
-                    if (p[q].i >= p[q].len)                                                        \
-                        return;                                                                    \
-                    pass_flush(pf, &p[q]);                                                         \
-                    if (p[q].i >= p[q].len) /* the flush learnt all */                             \
-                        return;                                                                    \
-                    if (p[q].i < p[q].fold)                                                        \
-                        break;                                                                     \
-                    pass_step(pf, &p[q]);                                                          \
-                    p[q].fold = next_fold(p[q].t, p[q].i, p[q].len);                               \
-                }                                                                                  \
-                size_t rest = p[q].fold - p[q].i, room = SEEN_BATCH - p[q].nseen;                  \
+                if (p[q].i >= p[q].len)                                                            \
+                    return;                                                                        \
+                pass_flush(pf, &p[q]);                                                             \
+                if (p[q].i >= p[q].len) /* the flush learnt all */                                 \
+                    return;                                                                        \
+                size_t rest = p[q].len - p[q].i, room = SEEN_BATCH - p[q].nseen;                   \
                 m = rest < m ? rest : m;                                                           \
                 m = room < m ? room : m;                                                           \
             }                                                                                      \
@@ -3016,7 +2983,10 @@ static const unsigned char idle_text[SEEN_BATCH];
             uint32_t s0 = p[0].s, s1 = p[1].s, s2 = p[2].s, s3 = p[3].s;                           \
             noted *w0 = p[0].seen + p[0].nseen, *w1 = p[1].seen + p[1].nseen,                      \
                   *w2 = p[2].seen + p[2].nseen, *w3 = p[3].seen + p[3].nseen;                      \
-            for (size_t k = 0; k < m; k++) {                                                       \
+            size_t k;                                                                              \
+            for (k = 0; k < m; k++) {                                                              \
+                if (may_fold(*t0) || may_fold(*t1) || may_fold(*t2) || may_fold(*t3))              \
+                    break;                                                                         \
                 STEP(t0, s0, w0);                                                                  \
                 STEP(t1, s1, w1);                                                                  \
                 STEP(t2, s2, w2);                                                                  \
@@ -3025,8 +2995,13 @@ static const unsigned char idle_text[SEEN_BATCH];
             p[0].s = s0, p[1].s = s1, p[2].s = s2, p[3].s = s3;                                    \
             p[0].nseen = (size_t)(w0 - p[0].seen), p[1].nseen = (size_t)(w1 - p[1].seen);          \
             p[2].nseen = (size_t)(w2 - p[2].seen), p[3].nseen = (size_t)(w3 - p[3].seen);          \
-            for (int q = 0; q < NPASS; q++)                                                        \
-                p[q].i += p[q].len ? m : 0;                                                        \
+            for (int q = 0; q < NPASS; q++) {                                                      \
+                if (!p[q].len)                                                                     \
+                    continue;                                                                      \
+                p[q].i += k;                                                                       \
+                if (k < m && may_fold(p[q].t[p[q].i]))                                             \
+                    pass_step(pf, &p[q]);                                                          \
+            }                                                                                      \
         }                                                                                          \
     }
 
