@@ -28,7 +28,7 @@
 #
 # and then kindlint's time per MB over grep's, the prefilter's gain, the -j2
 # speedup and the startup latency (`echo ok | KINDLINT --no-config`, median of
-# 50 runs). The kindlint cases (60-75 MB/s with all packs) read only the first
+# 50 runs). The kindlint cases (75-80 MB/s with all packs) read only the first
 # KL_MB megabytes of the corpus; every row says how many MB it read.
 #
 # Environment: SIZE_MB (default 100), KL_MB (default SIZE_MB), NOPF_MB
