@@ -57,24 +57,23 @@
  * letters j, q, x and z share one, as do the bytes past ASCII, so that a
  * row of the default packs is 32 entries: 64 bytes, one cache line), with
  * failure links resolved at build time, so a scan is one table load per
- * byte. A literal that must start a word is found only there: the
- * automaton reads the boundary after each character that is not a word
- * character in the same load (build_automaton). Its entries are 16 bits
- * when there are at most 65,535 states (the default packs have about
- * 61,100), else 32. States with outputs are
- * numbered last, so "is there an output here?" is one compare, and they
- * are noted without a branch and handled in batches. Each rule has an
- * anchor, its rarest clause; a hit on an anchor literal queues the rule,
- * and at the end of the sentence only queued rules have their other
- * clauses checked against a small bitmap on the stack, where a hit on a
- * literal of such a clause sets its bit (each distinct literal has an id).
- * A word such as "you", in the clauses of a hundred rules, thus costs one
- * bit, not a hundred writes. The scan allocates nothing and writes only to
- * the caller's mark and list, so one prefilter serves many scanner
- * threads. The table is megabytes and each
- * load waits for the one before, so kl_prefilter_batch runs four
- * sentences' passes in step: four loads are in flight at once. They step
- * in blocks with no per-byte check of the text's end.
+ * byte. A literal that must start a word is found only there: the automaton
+ * reads the boundary after each character that is not a word character in
+ * the same load (build_automaton). The table's entries are 16 bits when
+ * there are at most 65,535 states (the default packs have about 61,100),
+ * else 32. States with outputs are numbered last, so "is there an output
+ * here?" is one compare, and they are noted without a branch and handled in
+ * batches. Each rule has an anchor, its rarest clause; a hit on an anchor
+ * literal queues the rule, and at the end of the sentence only queued rules
+ * have their other clauses checked against a small bitmap on the stack,
+ * where a hit on a literal of such a clause sets its bit (each distinct
+ * literal has an id). A word such as "you", in the clauses of a hundred
+ * rules, thus costs one bit, not a hundred writes. The scan allocates
+ * nothing and writes only to the caller's mark and list, so one prefilter
+ * serves many scanner threads. The table is megabytes and each load waits
+ * for the one before, so kl_prefilter_batch runs four sentences' passes in
+ * step: four loads are in flight at once. They step in blocks with no
+ * per-byte check of the text's end.
  *
  * kindlint-precompile writes the automaton of the default packs as C
  * (kl_prefilter_write_c); kl_prefilter_from_image serves it as it is.
