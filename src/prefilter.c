@@ -2757,12 +2757,14 @@ typedef struct noted {
     uint32_t s;
 } noted;
 
-/* Handles the output states of a pass: literal bits, queued rules. Returns
- * 0 at a state with more entries than its record counts (OUT_ALL: every
- * rule a candidate). */
+/* Handles the output states of a pass: literal bits (the words of hit
+ * that were 0 are added to dirty), queued rules. Returns 0 at a state
+ * with more entries than its record counts (OUT_ALL: every rule a
+ * candidate). */
 static int take_outputs(const struct kl_prefilter *pf, const noted *seen, size_t nseen,
-                        const unsigned char *t, size_t len, uint64_t *hit, unsigned char *cand,
-                        uint32_t *list, size_t *nlist, uint32_t *queue, size_t *nq, int *overflow)
+                        const unsigned char *t, size_t len, uint64_t *hit, uint16_t *dirty,
+                        size_t *ndirty, unsigned char *cand, uint32_t *list, size_t *nlist,
+                        uint32_t *queue, size_t *nq, int *overflow)
 {
     const uint32_t *outs = pf->outs;
     for (size_t i = 0; i < nseen; i++) {
@@ -2778,6 +2780,8 @@ static int take_outputs(const struct kl_prefilter *pf, const noted *seen, size_t
                 continue;
             if (j >= nrule) { /* a literal id */
                 e &= ENTRY_ID;
+                dirty[*ndirty] = (uint16_t)(e / 64);
+                *ndirty += hit[e / 64] == 0;
                 hit[e / 64] |= (uint64_t)1 << (e % 64);
                 continue;
             }
@@ -2853,6 +2857,11 @@ typedef struct pass {
     uint32_t queue[QUEUE_MAX];
     noted seen[SEEN_BATCH];
     uint64_t hit[HIT_BITS / 64];
+    /* the words of hit that are not 0, cleared for the next text (a text
+     * sets a few of the hundred or so); take_outputs writes one past the
+     * last before it counts it */
+    uint16_t dirty[HIT_BITS / 64 + 1];
+    size_t ndirty;
 } pass;
 
 static void pass_init(const struct kl_prefilter *pf, pass *p, const char *text, size_t len,
@@ -2869,7 +2878,9 @@ static void pass_init(const struct kl_prefilter *pf, pass *p, const char *text, 
     p->all = 0;
     p->nq = p->nseen = 0;
     p->overflow = 0;
-    memset(p->hit, 0, pf->hit_words * sizeof p->hit[0]);
+    for (size_t k = 0; k < p->ndirty; k++)
+        p->hit[p->dirty[k]] = 0;
+    p->ndirty = 0;
 }
 
 /* Handles p's batch of output states when it is full. */
@@ -2877,8 +2888,8 @@ static void pass_flush(const struct kl_prefilter *pf, pass *p)
 {
     if (p->nseen < SEEN_BATCH)
         return;
-    if (!take_outputs(pf, p->seen, p->nseen, p->t, p->len, p->hit, p->mark, p->list, &p->n,
-                      p->queue, &p->nq, &p->overflow)) {
+    if (!take_outputs(pf, p->seen, p->nseen, p->t, p->len, p->hit, p->dirty, &p->ndirty, p->mark,
+                      p->list, &p->n, p->queue, &p->nq, &p->overflow)) {
         p->all = 1;
         p->i = p->len; /* nothing more to learn */
     }
@@ -3017,8 +3028,8 @@ static size_t pass_finish(const struct kl_prefilter *pf, pass *p)
     unsigned char *mark = p->mark;
     if (!has_table(pf))
         return n;
-    if (p->all || !take_outputs(pf, p->seen, p->nseen, p->t, p->len, p->hit, mark, list, &n,
-                                p->queue, &p->nq, &p->overflow)) {
+    if (p->all || !take_outputs(pf, p->seen, p->nseen, p->t, p->len, p->hit, p->dirty, &p->ndirty,
+                                mark, list, &n, p->queue, &p->nq, &p->overflow)) {
         memset(mark, 0, nrules);
         for (size_t r = 0; r < nrules; r++)
             list[r] = (uint32_t)r;
@@ -3076,8 +3087,11 @@ void kl_prefilter_batch(const struct kl_prefilter *pf, const kl_prefilter_text *
      * stay in step until the last texts */
     pass p[NPASS];
     size_t at[NPASS] = {0}, next = 0;
-    for (int q = 0; q < NPASS; q++)
+    for (int q = 0; q < NPASS; q++) {
         pass_idle(&p[q]);
+        memset(p[q].hit, 0, pf->hit_words * sizeof p[q].hit[0]);
+        p[q].ndirty = 0;
+    }
     for (;;) {
         int busy = 0;
         for (int q = 0; q < NPASS; q++) {
