@@ -516,13 +516,19 @@ static int read_text(kl_doc *doc)
     line l;
     if (pos >= len)
         return 0;
-    /* cheap check first: most texts hold no directive at all */
-    const char *k = s + pos, *end = s + len;
-    while ((k = memchr(k, 'k', (size_t)(end - k))) != NULL && (size_t)(end - k) >= 9 &&
-           memcmp(k, "kindlint-", 9) != 0)
-        k++;
-    if (!k || (size_t)(end - k) < 9)
-        return 0;
+    /* cheap check first: most texts hold no directive at all ("ki" is
+     * rarer than 'k', and is looked for sixteen bytes at a time) */
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = pos;;) {
+        i = kl_skip_no_pair(u, i, len, 'k', 'i');
+        size_t stop = len - i > 16 ? i + 16 : len;
+        while (i < stop && !(len - i >= 9 && memcmp(u + i, "kindlint-", 9) == 0))
+            i++;
+        if (i < stop)
+            break; /* one is here */
+        if (i >= len)
+            return 0;
+    }
     while (next_line(s, len, pos, &l)) {
         pos = l.next;
         if (directive_line(doc, &l) < 0)

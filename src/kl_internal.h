@@ -358,6 +358,32 @@ static inline size_t kl_skip_none_of(const unsigned char *s, size_t from, size_t
     return i;
 }
 
+/* Where a scan for the two bytes a, b in a row may start in s[from, to):
+ * no pair starts before the index returned. As kl_skip_none_of, sixteen
+ * starts at a time. */
+static inline size_t kl_skip_no_pair(const unsigned char *s, size_t from, size_t to,
+                                     unsigned char a, unsigned char b)
+{
+    size_t i = from;
+#if defined(__GNUC__)
+    typedef unsigned char v16 __attribute__((vector_size(16)));
+    const v16 va = (v16){0} + a, vb = (v16){0} + b;
+    for (; i + 17 <= to; i += 16) {
+        v16 x, y;
+        memcpy(&x, s + i, 16);
+        memcpy(&y, s + i + 1, 16);
+        v16 hit = (v16)(x == va) & (v16)(y == vb);
+        uint64_t h[2];
+        memcpy(h, &hit, 16);
+        if (h[0] | h[1])
+            break;
+    }
+#else
+    (void)s, (void)to, (void)a, (void)b;
+#endif
+    return i;
+}
+
 /* template.c */
 kl_status kl_template_parse(kl_template *t, const char *source, kl_rule *rule, char *err,
                             size_t errlen);

@@ -169,6 +169,30 @@ static void test_directive_ids_and_ranges(void **state)
     kl_rules_free(r);
 }
 
+/* A directive is found wherever it starts, also after text that holds
+ * "k" and "ki" and across the blocks of sixteen bytes the first look
+ * reads. */
+static void test_directive_found_anywhere(void **state)
+{
+    (void)state;
+    kl_rules *r = rules_from(never_rule);
+    static const char filler[] = "a kiwi kit, kk ki k; skis ";
+    for (size_t pad = 0; pad <= 40; pad++) {
+        char text[160];
+        size_t n = 0;
+        for (size_t i = 0; i < pad; i++)
+            text[n++] = filler[i % (sizeof filler - 1)];
+        n += (size_t)snprintf(text + n, sizeof text - n,
+                              "%skindlint-disable-next-line\nyou never a\nyou never b",
+                              pad ? "\n" : "");
+        found_list f;
+        assert_int_equal(scan_kind(r, KL_DOC_TEXT, text, n, &f, NULL), KL_OK);
+        if (f.n != 1 || strcmp(f.items[0].text, "you never b") != 0)
+            fail_msg("directive after %zu bytes: %zu findings", pad, f.n);
+    }
+    kl_rules_free(r);
+}
+
 static void test_globs(void **state)
 {
     (void)state;
@@ -198,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_email_parts),
         cmocka_unit_test(test_chat_speakers),
         cmocka_unit_test(test_directive_ids_and_ranges),
+        cmocka_unit_test(test_directive_found_anywhere),
         cmocka_unit_test(test_globs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -391,6 +391,41 @@ static void test_skip_none_of(void **state)
 #endif
 }
 
+/* kl_skip_no_pair never passes the start of the pair, also where the
+ * pair straddles two blocks of sixteen, and passes over whole blocks
+ * where it is not. */
+static void test_skip_no_pair(void **state)
+{
+    (void)state;
+    static const unsigned char pool[] = {'k', 'i', 'n', 'a', ' ', 0xE2};
+    uint64_t x = 0x2545F4914F6CDD1Du;
+    size_t skipped = 0;
+    for (int round = 0; round < 20000; round++) {
+        unsigned char buf[96];
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t len = x % sizeof buf;
+        int sparse = (x >> 8) % 2;
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[i] = sparse && x % 16 ? 'a' : pool[x % sizeof pool];
+        }
+        size_t from = len ? (x >> 44) % len : 0;
+        size_t at = kl_skip_no_pair(buf, from, len, 'k', 'i');
+        assert_true(at >= from && at <= len);
+        for (size_t i = from; i + 1 < len && i < at; i++)
+            assert_false(buf[i] == 'k' && buf[i + 1] == 'i');
+        skipped += at - from;
+    }
+#if defined(__GNUC__)
+    assert_true(skipped > 10000);
+#endif
+    /* the pair across a block's last byte */
+    unsigned char t[40];
+    memset(t, 'a', sizeof t);
+    t[15] = 'k', t[16] = 'i';
+    assert_true(kl_skip_no_pair(t, 0, sizeof t, 'k', 'i') <= 15);
+}
+
 static void test_overlaps_reported_once(void **state)
 {
     (void)state;
@@ -618,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_ascii_twin_when_safe),
         cmocka_unit_test(test_jit_shared_by_threads),
         cmocka_unit_test(test_skip_none_of),
+        cmocka_unit_test(test_skip_no_pair),
         cmocka_unit_test(test_overlaps_reported_once),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_nul_bom_and_utf16),
