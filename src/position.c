@@ -24,6 +24,42 @@ void kl_cursor_init(kl_cursor *c)
     c->at_start = 1;
 }
 
+/* The number of \n in s[from, to), sixteen bytes at a time where the
+ * compiler has vector extensions; *cr is set when a \r is among them. */
+static size_t count_newlines(const unsigned char *s, size_t from, size_t to, int *cr)
+{
+    size_t i = from, n = 0;
+#if defined(__GNUC__)
+    typedef unsigned char v16 __attribute__((vector_size(16)));
+    const v16 lf = (v16){0} + '\n', ret = (v16){0} + '\r';
+    v16 anycr = {0};
+    while (i + 16 <= to) {
+        /* per byte lane, the \n seen in up to 255 blocks */
+        v16 acc = {0};
+        for (int k = 0; k < 255 && i + 16 <= to; k++, i += 16) {
+            v16 b;
+            memcpy(&b, s + i, 16);
+            acc -= (v16)(b == lf); /* a match is 0xFF: -1 */
+            anycr |= (v16)(b == ret);
+        }
+        uint64_t h[2];
+        memcpy(h, &acc, 16);
+        for (int k = 0; k < 8; k++)
+            n += ((h[0] >> (8 * k)) & 0xFF) + ((h[1] >> (8 * k)) & 0xFF);
+    }
+    uint64_t r[2];
+    memcpy(r, &anycr, 16);
+    *cr = (r[0] | r[1]) != 0;
+#else
+    *cr = 0;
+#endif
+    for (; i < to; i++) {
+        n += s[i] == '\n';
+        *cr |= s[i] == '\r';
+    }
+    return n;
+}
+
 void kl_cursor_advance(kl_cursor *c, const char *input, size_t len, size_t target)
 {
     const unsigned char *s = (const unsigned char *)input;
@@ -37,17 +73,15 @@ void kl_cursor_advance(kl_cursor *c, const char *input, size_t len, size_t targe
     }
     /* whole lines at a time: without a \r in the way, the line is the
      * number of \n passed and the column counts from after the last one */
-    if (pos < target && !memchr(s + pos, '\r', target - pos)) {
-        const unsigned char *p = s + pos, *end = s + target, *q, *last = NULL;
-        while ((q = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-            c->line++;
-            last = q;
-            p = q + 1;
-        }
-        if (last) {
-            pos = (size_t)(last + 1 - s);
-            c->col = c->col16 = 1;
-        }
+    int cr = 0;
+    size_t nl = pos < target ? count_newlines(s, pos, target, &cr) : 0;
+    if (nl && !cr) {
+        size_t last = target - 1;
+        while (s[last] != '\n')
+            last--;
+        c->line += (unsigned)nl;
+        pos = last + 1;
+        c->col = c->col16 = 1;
     }
     while (pos < target) {
         unsigned char ch = s[pos];
