@@ -325,6 +325,20 @@ pcre2_code *kl_pattern_compile(const char *pattern, const char *file, const char
  * other error. */
 pcre2_code *kl_pattern_compile_ascii(const char *pattern);
 
+#if defined(__GNUC__)
+/* Sixteen bytes in a vector register (GCC's and clang's vector
+ * extensions); a comparison gives 0xFF where it holds, else 0. */
+typedef unsigned char kl_v16 __attribute__((vector_size(16)));
+
+/* Does any byte of v hold something other than 0? */
+static inline int kl_v16_any(kl_v16 v)
+{
+    uint64_t h[2];
+    memcpy(h, &v, 16);
+    return (h[0] | h[1]) != 0;
+}
+#endif
+
 /* Where a scan for the n (at most 8) bytes of set may start in s[from,
  * to): no byte before the index returned is one of them. Sixteen bytes
  * are passed over at a time where the compiler has vector extensions; the
@@ -334,22 +348,19 @@ static inline size_t kl_skip_none_of(const unsigned char *s, size_t from, size_t
 {
     size_t i = from;
 #if defined(__GNUC__)
-    typedef unsigned char v16 __attribute__((vector_size(16)));
-    v16 want[8] = {{0}};
+    kl_v16 want[8] = {{0}};
     n = n < 8 ? n : 8;
     /* unrolled, with set constant where inlined, the vectors are constants */
 #pragma GCC unroll 8
     for (int k = 0; k < n; k++)
-        want[k] = (v16){0} + set[k];
+        want[k] = (kl_v16){0} + set[k];
     for (; i + 16 <= to; i += 16) {
-        v16 b, hit = {0};
+        kl_v16 b, hit = {0};
         memcpy(&b, s + i, 16);
 #pragma GCC unroll 8
         for (int k = 0; k < n; k++)
-            hit |= (v16)(b == want[k]);
-        uint64_t h[2];
-        memcpy(h, &hit, 16);
-        if (h[0] | h[1])
+            hit |= (kl_v16)(b == want[k]);
+        if (kl_v16_any(hit))
             break;
     }
 #else
@@ -366,16 +377,12 @@ static inline size_t kl_skip_no_pair(const unsigned char *s, size_t from, size_t
 {
     size_t i = from;
 #if defined(__GNUC__)
-    typedef unsigned char v16 __attribute__((vector_size(16)));
-    const v16 va = (v16){0} + a, vb = (v16){0} + b;
+    const kl_v16 va = (kl_v16){0} + a, vb = (kl_v16){0} + b;
     for (; i + 17 <= to; i += 16) {
-        v16 x, y;
+        kl_v16 x, y;
         memcpy(&x, s + i, 16);
         memcpy(&y, s + i + 1, 16);
-        v16 hit = (v16)(x == va) & (v16)(y == vb);
-        uint64_t h[2];
-        memcpy(h, &hit, 16);
-        if (h[0] | h[1])
+        if (kl_v16_any((kl_v16)(x == va) & (kl_v16)(y == vb)))
             break;
     }
 #else

@@ -30,26 +30,21 @@ static size_t count_newlines(const unsigned char *s, size_t from, size_t to, int
 {
     size_t i = from, n = 0;
 #if defined(__GNUC__)
-    typedef unsigned char v16 __attribute__((vector_size(16)));
-    const v16 lf = (v16){0} + '\n', ret = (v16){0} + '\r';
-    v16 anycr = {0};
+    const kl_v16 lf = (kl_v16){0} + '\n', ret = (kl_v16){0} + '\r';
+    kl_v16 anycr = {0};
     while (i + 16 <= to) {
         /* per byte lane, the \n seen in up to 255 blocks */
-        v16 acc = {0};
+        kl_v16 acc = {0};
         for (int k = 0; k < 255 && i + 16 <= to; k++, i += 16) {
-            v16 b;
+            kl_v16 b;
             memcpy(&b, s + i, 16);
-            acc -= (v16)(b == lf); /* a match is 0xFF: -1 */
-            anycr |= (v16)(b == ret);
+            acc -= (kl_v16)(b == lf); /* a match is 0xFF: -1 */
+            anycr |= (kl_v16)(b == ret);
         }
-        uint64_t h[2];
-        memcpy(h, &acc, 16);
-        for (int k = 0; k < 8; k++)
-            n += ((h[0] >> (8 * k)) & 0xFF) + ((h[1] >> (8 * k)) & 0xFF);
+        for (int k = 0; k < 16; k++)
+            n += acc[k];
     }
-    uint64_t r[2];
-    memcpy(r, &anycr, 16);
-    *cr = (r[0] | r[1]) != 0;
+    *cr = kl_v16_any(anycr);
 #else
     *cr = 0;
 #endif
