@@ -24,33 +24,51 @@ void kl_cursor_init(kl_cursor *c)
     c->at_start = 1;
 }
 
-/* The number of \n in s[from, to), sixteen bytes at a time where the
- * compiler has vector extensions; *cr is set when a \r is among them. */
-static size_t count_newlines(const unsigned char *s, size_t from, size_t to, int *cr)
+/* Is s[i] a line end: \n, or a \r that no \n follows (the \n of \r\n
+ * ends that line)? */
+static int is_line_end(const unsigned char *s, size_t len, size_t i)
 {
-    size_t i = from, n = 0;
+    return s[i] == '\n' || (s[i] == '\r' && !(i + 1 < len && s[i + 1] == '\n'));
+}
+
+/* The number of line ends in s[from, to) of an input of len bytes,
+ * sixteen bytes at a time where the compiler has vector extensions; *last
+ * is the index of the last one (when there is one). */
+static size_t count_line_ends(const unsigned char *s, size_t len, size_t from, size_t to,
+                              size_t *last)
+{
+    size_t i = from, n = 0, block = SIZE_MAX;
 #if defined(__GNUC__)
-    const kl_v16 lf = (kl_v16){0} + '\n', ret = (kl_v16){0} + '\r';
-    kl_v16 anycr = {0};
-    while (i + 16 <= to) {
-        /* per byte lane, the \n seen in up to 255 blocks */
+    const kl_v16 lf = (kl_v16){0} + '\n', cr = (kl_v16){0} + '\r';
+    /* a block reads the byte after it too: the \n of a \r\n */
+    while (i + 16 <= to && i + 17 <= len) {
+        /* per byte lane, the line ends seen in up to 255 blocks */
         kl_v16 acc = {0};
-        for (int k = 0; k < 255 && i + 16 <= to; k++, i += 16) {
-            kl_v16 b;
+        for (int k = 0; k < 255 && i + 16 <= to && i + 17 <= len; k++, i += 16) {
+            kl_v16 b, next;
             memcpy(&b, s + i, 16);
-            acc -= (kl_v16)(b == lf); /* a match is 0xFF: -1 */
-            anycr |= (kl_v16)(b == ret);
+            memcpy(&next, s + i + 1, 16);
+            kl_v16 end = (kl_v16)(b == lf) | ((kl_v16)(b == cr) & ~(kl_v16)(next == lf));
+            if (kl_v16_any(end))
+                block = i;
+            acc -= end; /* a line end is 0xFF: -1 */
         }
         for (int k = 0; k < 16; k++)
             n += acc[k];
     }
-    *cr = kl_v16_any(anycr);
-#else
-    *cr = 0;
 #endif
     for (; i < to; i++) {
-        n += s[i] == '\n';
-        *cr |= s[i] == '\r';
+        if (is_line_end(s, len, i)) {
+            n++;
+            block = i;
+        }
+    }
+    if (n) {
+        /* the last line end is in the block, or it is the byte itself */
+        size_t j = block + 16 <= to ? block + 16 : to;
+        while (!is_line_end(s, len, --j))
+            ;
+        *last = j;
     }
     return n;
 }
@@ -66,14 +84,10 @@ void kl_cursor_advance(kl_cursor *c, const char *input, size_t len, size_t targe
         if (pos == 0 && len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
             pos = 3;
     }
-    /* whole lines at a time: without a \r in the way, the line is the
-     * number of \n passed and the column counts from after the last one */
-    int cr = 0;
-    size_t nl = pos < target ? count_newlines(s, pos, target, &cr) : 0;
-    if (nl && !cr) {
-        size_t last = target - 1;
-        while (s[last] != '\n')
-            last--;
+    /* whole lines at a time: the line is the number of line ends passed
+     * and the column counts from after the last one */
+    size_t last = 0, nl = pos < target ? count_line_ends(s, len, pos, target, &last) : 0;
+    if (nl) {
         c->line += (unsigned)nl;
         pos = last + 1;
         c->col = c->col16 = 1;
