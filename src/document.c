@@ -29,14 +29,31 @@ char *kl_doc_mutable(kl_doc *doc)
     return doc->owned;
 }
 
+void kl_blank_bytes(char *m, size_t from, size_t to)
+{
+    size_t i = from;
+#if defined(__GNUC__)
+    const kl_v16 lf = (kl_v16){0} + '\n', cr = (kl_v16){0} + '\r',
+                 blank = (kl_v16){0} + (unsigned char)KL_BLANK;
+    for (; i + 16 <= to; i += 16) {
+        kl_v16 b;
+        memcpy(&b, m + i, 16);
+        kl_v16 keep = (kl_v16)(b == lf) | (kl_v16)(b == cr);
+        b = (b & keep) | (blank & ~keep);
+        memcpy(m + i, &b, 16);
+    }
+#endif
+    for (; i < to; i++)
+        if (m[i] != '\n' && m[i] != '\r')
+            m[i] = KL_BLANK;
+}
+
 char *kl_doc_blank_all(kl_doc *doc)
 {
     char *m = kl_doc_mutable(doc);
     if (!m)
         return NULL;
-    for (size_t i = doc->start; i < doc->len; i++)
-        if (m[i] != '\n' && m[i] != '\r')
-            m[i] = KL_BLANK;
+    kl_blank_bytes(m, doc->start, doc->len);
     return m;
 }
 
@@ -49,9 +66,7 @@ int kl_doc_blank(kl_doc *doc, size_t from, size_t to)
     char *m = kl_doc_mutable(doc);
     if (!m)
         return -1;
-    for (size_t i = from; i < to; i++)
-        if (m[i] != '\n' && m[i] != '\r')
-            m[i] = KL_BLANK;
+    kl_blank_bytes(m, from, to);
     return 0;
 }
 

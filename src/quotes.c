@@ -151,9 +151,7 @@ kl_status kl_doc_blank_quotes(kl_doc *doc)
         if (!m)
             return KL_ERR_NOMEM;
         s = (const unsigned char *)m;
-        for (size_t k = i; k < end; k++)
-            if (m[k] != '\n' && m[k] != '\r')
-                m[k] = KL_BLANK;
+        kl_blank_bytes(m, i, end);
         i = end - 1;
     }
     return KL_OK;

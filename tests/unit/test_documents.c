@@ -1,6 +1,6 @@
 /*
  * test_documents.c -- the kind readers (Markdown, commit, email, chat),
- * sentence boundaries between blocks, directives and path globs.
+ * sentence boundaries between blocks, directives, blanking and path globs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "kl_internal.h"
 
 #include <cmocka.h>
 
@@ -193,6 +194,30 @@ static void test_directive_found_anywhere(void **state)
     kl_rules_free(r);
 }
 
+/* kl_blank_bytes blanks every byte of its range but \n and \r, and
+ * nothing outside it, whatever the range's length and alignment. */
+static void test_blank_bytes(void **state)
+{
+    (void)state;
+    static const char pool[] = {'a', '\n', '\r', ' ', '\t', (char)0xE2, (char)0x80, 'z'};
+    uint64_t x = 0x853C49E6748FEA9Bu;
+    for (int round = 0; round < 5000; round++) {
+        char buf[80], want[80];
+        for (size_t i = 0; i < sizeof buf; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[i] = pool[x % sizeof pool];
+        }
+        size_t from = (x >> 20) % sizeof buf, to = from + (x >> 40) % (sizeof buf - from + 1);
+        memcpy(want, buf, sizeof buf);
+        for (size_t i = from; i < to; i++)
+            if (want[i] != '\n' && want[i] != '\r')
+                want[i] = KL_BLANK;
+        kl_blank_bytes(buf, from, to);
+        if (memcmp(buf, want, sizeof buf) != 0)
+            fail_msg("range [%zu, %zu): blanked wrongly", from, to);
+    }
+}
+
 static void test_globs(void **state)
 {
     (void)state;
@@ -223,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_chat_speakers),
         cmocka_unit_test(test_directive_ids_and_ranges),
         cmocka_unit_test(test_directive_found_anywhere),
+        cmocka_unit_test(test_blank_bytes),
         cmocka_unit_test(test_globs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
