@@ -811,44 +811,57 @@ static size_t window_cut(const kl_stream *s, int *overlap)
     *overlap = 0;
     const char *b = s->buf;
     size_t len = s->len, lo = len / 2;
-    size_t last_nl = 0, sent = 0, turn = 0, space = 0;
-    for (size_t i = len; i-- > lo;) {
-        if (b[i] == '\n') {
-            if (!last_nl)
-                last_nl = i + 1;
-            /* a blank line: only spaces between this and the next \n */
-            size_t j = i + 1;
-            while (j < len && (b[j] == ' ' || b[j] == '\t' || b[j] == '\r'))
-                j++;
-            if (j < len && b[j] == '\n')
-                return j + 1;
-            if (!sent || !turn) {
-                size_t ls = i;
-                while (ls > 0 && b[ls - 1] != '\n')
-                    ls--;
-                if (!sent && line_ends_sentence(b, ls, i))
-                    sent = i + 1;
-                if (!turn && s->opt.kind == KL_DOC_CHAT && i + 1 < len) {
-                    size_t le = i + 1;
-                    while (le < len && b[le] != '\n')
-                        le++;
-                    if (kl_chat_turn_line(b, i + 1, le))
-                        turn = i + 1;
-                }
+    size_t last_nl = 0, sent = 0, turn = 0;
+    int chat = s->opt.kind == KL_DOC_CHAT;
+    for (size_t i = len; i > lo;) {
+#if defined(__GNUC__)
+        /* back to the next \n sixteen bytes at a time */
+        while (i >= lo + 16) {
+            kl_v16 v;
+            memcpy(&v, b + i - 16, 16);
+            if (kl_v16_any((kl_v16)(v == (kl_v16){0} + '\n')))
+                break;
+            i -= 16;
+        }
+        if (i <= lo)
+            break;
+#endif
+        if (b[--i] != '\n')
+            continue;
+        if (!last_nl)
+            last_nl = i + 1;
+        /* a blank line: only spaces between this and the next \n */
+        size_t j = i + 1;
+        while (j < len && (b[j] == ' ' || b[j] == '\t' || b[j] == '\r'))
+            j++;
+        if (j < len && b[j] == '\n')
+            return j + 1;
+        if (!sent || (chat && !turn)) {
+            size_t ls = i;
+            while (ls > 0 && b[ls - 1] != '\n')
+                ls--;
+            if (!sent && line_ends_sentence(b, ls, i))
+                sent = i + 1;
+            if (!turn && chat && i + 1 < len) {
+                size_t le = i + 1;
+                while (le < len && b[le] != '\n')
+                    le++;
+                if (kl_chat_turn_line(b, i + 1, le))
+                    turn = i + 1;
             }
-        } else if (!space && (b[i] == ' ' || b[i] == '\t')) {
-            space = i + 1;
         }
     }
-    if (s->opt.kind == KL_DOC_CHAT && turn)
+    if (chat && turn)
         return turn;
     if (sent)
         return sent;
     if (last_nl)
         return last_nl;
     *overlap = 1;
-    if (space)
-        return space;
+    /* no line break: after the last white space */
+    for (size_t i = len; i-- > lo;)
+        if (b[i] == ' ' || b[i] == '\t')
+            return i + 1;
     size_t cut = len;
     while (cut > lo && ((unsigned char)b[cut] & 0xC0) == 0x80)
         cut--;
