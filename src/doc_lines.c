@@ -34,7 +34,8 @@ static int next_line(const char *s, size_t len, size_t pos, line *l)
 {
     if (pos >= len)
         return 0;
-    size_t e = pos;
+    static const unsigned char breaks[] = {'\n', '\r'};
+    size_t e = kl_skip_none_of((const unsigned char *)s, pos, len, breaks, 2);
     while (e < len && s[e] != '\n' && s[e] != '\r')
         e++;
     l->start = pos;
