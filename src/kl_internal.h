@@ -561,6 +561,10 @@ kl_status kl_doc_open_window(kl_doc *doc, const kl_scan_options *opt, const char
                              kl_diag *diag);
 /* doc_lines.c: does the line s[a, b) start a chat turn? */
 int kl_chat_turn_line(const char *s, size_t a, size_t b);
+/* scan.c: where a stream's window of len bytes at b ends (chat: a turn
+ * is a place to cut); *overlap is set when the cut is inside a line. b[len]
+ * must be readable. */
+size_t kl_window_cut(const char *b, size_t len, int chat, int *overlap);
 void kl_doc_close(kl_doc *doc);
 /* Writable match buffer, copied from the input on first use (NULL on OOM). */
 char *kl_doc_mutable(kl_doc *doc);

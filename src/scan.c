@@ -806,13 +806,11 @@ static int line_ends_sentence(const char *b, size_t ls, size_t le)
  * whole there. */
 #define STREAM_OVERLAP 4096u
 
-static size_t window_cut(const kl_stream *s, int *overlap)
+size_t kl_window_cut(const char *b, size_t len, int chat, int *overlap)
 {
     *overlap = 0;
-    const char *b = s->buf;
-    size_t len = s->len, lo = len / 2;
+    size_t lo = len / 2;
     size_t last_nl = 0, sent = 0, turn = 0;
-    int chat = s->opt.kind == KL_DOC_CHAT;
     for (size_t i = len; i > lo;) {
 #if defined(__GNUC__)
         /* back to the next \n sixteen bytes at a time */
@@ -950,7 +948,8 @@ kl_status kl_stream_feed(kl_stream *s, const char *data, size_t len, kl_diag *di
         len -= take;
         if (s->len == KL_STREAM_WINDOW) {
             int overlap;
-            size_t cut = window_cut(s, &overlap), next = cut;
+            size_t cut = kl_window_cut(s->buf, s->len, s->opt.kind == KL_DOC_CHAT, &overlap),
+                   next = cut;
             if (overlap) {
                 /* back to a space (or a character start) before the cut */
                 next = cut > STREAM_OVERLAP ? cut - STREAM_OVERLAP : cut;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "kl_internal.h"
 
 #include <cmocka.h>
 
@@ -138,12 +139,109 @@ static void test_stream_disable_across_windows(void **state)
     kl_rules_free(r);
 }
 
+/* The window cut as a byte-by-byte walk back from the end, written out
+ * here as the reference (kl_window_cut looks for line breaks sixteen
+ * bytes at a time). */
+static int ref_ends_sentence(const char *b, size_t ls, size_t le)
+{
+    while (le > ls && (b[le - 1] == ' ' || b[le - 1] == '\t' || b[le - 1] == '\r'))
+        le--;
+    while (le > ls && strchr("\"')]*_", b[le - 1]))
+        le--;
+    if (le > ls && (b[le - 1] == '.' || b[le - 1] == '!' || b[le - 1] == '?'))
+        return 1;
+    return le >= ls + 3 && memcmp(b + le - 3, "\xE2\x80\xA6", 3) == 0;
+}
+
+static size_t ref_cut(const char *b, size_t len, int chat, int *overlap)
+{
+    size_t lo = len / 2, last_nl = 0, sent = 0, turn = 0, space = 0;
+    *overlap = 0;
+    for (size_t i = len; i-- > lo;) {
+        if (b[i] == '\n') {
+            if (!last_nl)
+                last_nl = i + 1;
+            size_t j = i + 1;
+            while (j < len && (b[j] == ' ' || b[j] == '\t' || b[j] == '\r'))
+                j++;
+            if (j < len && b[j] == '\n')
+                return j + 1;
+            size_t ls = i;
+            while (ls > 0 && b[ls - 1] != '\n')
+                ls--;
+            if (!sent && ref_ends_sentence(b, ls, i))
+                sent = i + 1;
+            if (!turn && chat && i + 1 < len) {
+                size_t le = i + 1;
+                while (le < len && b[le] != '\n')
+                    le++;
+                if (kl_chat_turn_line(b, i + 1, le))
+                    turn = i + 1;
+            }
+        } else if (!space && (b[i] == ' ' || b[i] == '\t')) {
+            space = i + 1;
+        }
+    }
+    if (chat && turn)
+        return turn;
+    if (sent)
+        return sent;
+    if (last_nl)
+        return last_nl;
+    *overlap = 1;
+    if (space)
+        return space;
+    size_t cut = len;
+    while (cut > lo && ((unsigned char)b[cut] & 0xC0) == 0x80)
+        cut--;
+    return cut;
+}
+
+/* kl_window_cut cuts where the reference does, on texts made of words,
+ * sentence ends, quotes, ellipses, blank lines, chat turns, \r and
+ * characters of several bytes, with line breaks dense or sparse. */
+static void test_window_cut_matches_reference(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "word ",       "words",   ". ",   "!",        "?\")",          "\n",
+        "\n\n",        "\n \t\n", "\r\n", "\nAlex: ", "\nSam Lee: hi", "\xE2\x80\xA6",
+        "caf\xC3\xA9", "\t",      "x"};
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    char buf[700];
+    for (int round = 0; round < 20000; round++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t want = x % 600, len = 0;
+        int sparse = (x >> 10) % 3; /* 0: any piece; else few line breaks */
+        while (len < want) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            const char *p = pieces[x % (sizeof pieces / sizeof pieces[0])];
+            if (sparse && strchr(p, '\n') && x % 16)
+                continue;
+            size_t n = strlen(p);
+            if (len + n >= sizeof buf - 1)
+                break;
+            memcpy(buf + len, p, n);
+            len += n;
+        }
+        buf[len] = '\0';
+        for (int chat = 0; chat <= 1; chat++) {
+            int o1, o2;
+            size_t got = kl_window_cut(buf, len, chat, &o1), ref = ref_cut(buf, len, chat, &o2);
+            if (got != ref || o1 != o2)
+                fail_msg("round %d, %zu bytes, chat %d: cut %zu (overlap %d), want %zu (%d)", round,
+                         len, chat, got, o1, ref, o2);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_equals_scan),
         cmocka_unit_test(test_stream_one_endless_line),
         cmocka_unit_test(test_stream_disable_across_windows),
+        cmocka_unit_test(test_window_cut_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
