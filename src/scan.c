@@ -599,7 +599,8 @@ static void check_directives(scan_ctx *c)
 /* One window of input: the whole of it for kl_scan, or a stretch of a
  * stream that ends at a paragraph or line break. base is the offset of
  * input[0] in the whole input; cursor holds the line and column at
- * input[0] and is left at input[len]. */
+ * input[0] and, when another window follows (more), is left where that
+ * one starts. */
 typedef struct window {
     const char *input;
     size_t len;
@@ -613,6 +614,7 @@ typedef struct window {
     size_t reported_end; /* out */
     int speaker_seen;
     int large;    /* see scan_ctx */
+    int more;     /* another window follows: it needs the cursor */
     kl_doc *keep; /* when set, the document is handed back open */
 } window;
 
@@ -672,9 +674,11 @@ static kl_status scan_window(kl_scanner *sc, const kl_scan_options *opt, window 
             }
         }
     }
-    size_t to = w->drop_from < w->len ? w->drop_from : w->len;
-    kl_cursor_advance(&c.cursor, w->input, w->len, to);
-    *w->cursor = c.cursor;
+    if (w->more) {
+        size_t to = w->drop_from < w->len ? w->drop_from : w->len;
+        kl_cursor_advance(&c.cursor, w->input, w->len, to);
+        *w->cursor = c.cursor;
+    }
     w->reported_end = c.reported_end;
     if (w->keep && st == KL_OK)
         *w->keep = doc;
@@ -882,7 +886,8 @@ static kl_status stream_window(kl_stream *s, size_t n, size_t next, int final, k
                 .drop_from = next < n ? next : SIZE_MAX,
                 .guard_end = s->guard > s->base ? s->guard - s->base : 0,
                 .keep = final ? NULL : &doc,
-                .large = s->expect >= KL_JIT_EAGER_BYTES};
+                .large = s->expect >= KL_JIT_EAGER_BYTES,
+                .more = !final};
     kl_status st = scan_window(s->sc, &s->opt, &w, diag);
     s->speaker_seen |= w.speaker_seen;
     if (st != KL_OK)
