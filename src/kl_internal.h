@@ -565,6 +565,9 @@ int kl_chat_turn_line(const char *s, size_t a, size_t b);
  * is a place to cut); *overlap is set when the cut is inside a line. b[len]
  * must be readable. */
 size_t kl_window_cut(const char *b, size_t len, int chat, int *overlap);
+/* Does the line b[ls, le) end a sentence (. ! ? or an ellipsis, before
+ * closing quotes and brackets and trailing blanks)? */
+int kl_line_ends_sentence(const char *b, size_t ls, size_t le);
 void kl_doc_close(kl_doc *doc);
 /* Writable match buffer, copied from the input on first use (NULL on OOM). */
 char *kl_doc_mutable(kl_doc *doc);

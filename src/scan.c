@@ -787,7 +787,7 @@ void kl_stream_free(kl_stream *s)
     free(s);
 }
 
-static int line_ends_sentence(const char *b, size_t ls, size_t le)
+int kl_line_ends_sentence(const char *b, size_t ls, size_t le)
 {
     while (le > ls && (b[le - 1] == ' ' || b[le - 1] == '\t' || b[le - 1] == '\r'))
         le--;
@@ -842,7 +842,7 @@ size_t kl_window_cut(const char *b, size_t len, int chat, int *overlap)
             size_t ls = i;
             while (ls > 0 && b[ls - 1] != '\n')
                 ls--;
-            if (!sent && line_ends_sentence(b, ls, i))
+            if (!sent && kl_line_ends_sentence(b, ls, i))
                 sent = i + 1;
             if (!turn && chat && i + 1 < len) {
                 size_t le = i + 1;

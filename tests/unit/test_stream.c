@@ -139,61 +139,54 @@ static void test_stream_disable_across_windows(void **state)
     kl_rules_free(r);
 }
 
-/* The window cut as a byte-by-byte walk back from the end, written out
- * here as the reference (kl_window_cut looks for line breaks sixteen
- * bytes at a time). */
-static int ref_ends_sentence(const char *b, size_t ls, size_t le)
+/* The window cut, written out here as the reference: one simple pass
+ * per rule (kl_window_cut makes one pass, sixteen bytes at a time). */
+/* The end of the line that starts at a (before its \n, or len). */
+static size_t ref_line_end(const char *b, size_t len, size_t a)
 {
-    while (le > ls && (b[le - 1] == ' ' || b[le - 1] == '\t' || b[le - 1] == '\r'))
-        le--;
-    while (le > ls && strchr("\"')]*_", b[le - 1]))
-        le--;
-    if (le > ls && (b[le - 1] == '.' || b[le - 1] == '!' || b[le - 1] == '?'))
-        return 1;
-    return le >= ls + 3 && memcmp(b + le - 3, "\xE2\x80\xA6", 3) == 0;
+    const char *nl = memchr(b + a, '\n', len - a);
+    return nl ? (size_t)(nl - b) : len;
 }
 
+/* One rule after the other, each the last place in the second half where
+ * it holds: after a blank line; in chat, before a turn; after a line that
+ * ends a sentence; after any line break; after white space (cutting a
+ * line: overlap); at a character boundary. */
 static size_t ref_cut(const char *b, size_t len, int chat, int *overlap)
 {
-    size_t lo = len / 2, last_nl = 0, sent = 0, turn = 0, space = 0;
+    size_t lo = len / 2;
     *overlap = 0;
     for (size_t i = len; i-- > lo;) {
-        if (b[i] == '\n') {
-            if (!last_nl)
-                last_nl = i + 1;
-            size_t j = i + 1;
-            while (j < len && (b[j] == ' ' || b[j] == '\t' || b[j] == '\r'))
-                j++;
-            if (j < len && b[j] == '\n')
-                return j + 1;
-            size_t ls = i;
-            while (ls > 0 && b[ls - 1] != '\n')
-                ls--;
-            if (!sent && ref_ends_sentence(b, ls, i))
-                sent = i + 1;
-            if (!turn && chat && i + 1 < len) {
-                size_t le = i + 1;
-                while (le < len && b[le] != '\n')
-                    le++;
-                if (kl_chat_turn_line(b, i + 1, le))
-                    turn = i + 1;
-            }
-        } else if (!space && (b[i] == ' ' || b[i] == '\t')) {
-            space = i + 1;
-        }
+        if (b[i] != '\n')
+            continue;
+        size_t j = i + 1 + strspn(b + i + 1, " \t\r"); /* b[len] is '\0' */
+        if (j < len && b[j] == '\n')
+            return j + 1;
     }
-    if (chat && turn)
-        return turn;
-    if (sent)
-        return sent;
-    if (last_nl)
-        return last_nl;
+    for (size_t i = len; chat && i-- > lo;)
+        if (b[i] == '\n' && i + 1 < len && kl_chat_turn_line(b, i + 1, ref_line_end(b, len, i + 1)))
+            return i + 1;
+    for (size_t i = len; i-- > lo;) {
+        if (b[i] != '\n')
+            continue;
+        size_t ls = i;
+        while (ls > 0 && b[ls - 1] != '\n')
+            ls--;
+        if (kl_line_ends_sentence(b, ls, i))
+            return i + 1;
+    }
+    for (size_t i = len; i-- > lo;)
+        if (b[i] == '\n')
+            return i + 1;
     *overlap = 1;
-    if (space)
-        return space;
     size_t cut = len;
-    while (cut > lo && ((unsigned char)b[cut] & 0xC0) == 0x80)
+    while (cut > lo && b[cut - 1] != ' ' && b[cut - 1] != '\t')
         cut--;
+    if (cut > lo)
+        return cut; /* after the last white space */
+    for (cut = len; cut > lo; cut--)
+        if (((unsigned char)b[cut] & 0xC0) != 0x80)
+            break;
     return cut;
 }
 
