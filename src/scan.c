@@ -800,14 +800,15 @@ int kl_line_ends_sentence(const char *b, size_t ls, size_t le)
     return 0;
 }
 
-/* Where to end a window of a stream: after the last blank line; else at
- * the start of a line after one that ends a sentence; else (chat) at the
- * start of the last turn; else after the last line break; else after the
- * last white space; else at a character boundary. Looks only in the
- * second half of the buffer, so every window moves on by half of it. The
- * last two cut through a sentence: *overlap is set, and the next window
- * starts STREAM_OVERLAP bytes earlier so a match across the cut is seen
- * whole there. */
+/* Where to end a window of a stream: after the last blank line; else (in
+ * chat) at the start of the last turn; else at the start of a line after
+ * one that ends a sentence; else after the last line break; else after
+ * the last white space; else at a character boundary. Looks only in the
+ * second half of the buffer, so every window moves on by half of it, and
+ * passes over sixteen bytes at a time back to each line break. The last
+ * two cut through a sentence: *overlap is set, and the next window starts
+ * STREAM_OVERLAP bytes earlier so a match across the cut is seen whole
+ * there. */
 #define STREAM_OVERLAP 4096u
 
 size_t kl_window_cut(const char *b, size_t len, int chat, int *overlap)
