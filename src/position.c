@@ -92,20 +92,12 @@ void kl_cursor_advance(kl_cursor *c, const char *input, size_t len, size_t targe
         pos = last + 1;
         c->col = c->col16 = 1;
     }
+    /* the columns of the last line: no line end is left before target, so
+     * a \r here is one that a \n follows (which ends the line) */
     while (pos < target) {
         unsigned char ch = s[pos];
-        if (ch == '\n') {
-            c->line++;
-            c->col = c->col16 = 1;
+        if (ch == '\r') {
             pos++;
-        } else if (ch == '\r') {
-            if (pos + 1 < len && s[pos + 1] == '\n') {
-                pos++; /* the \n that follows ends the line */
-            } else {
-                c->line++;
-                c->col = c->col16 = 1;
-                pos++;
-            }
         } else if (ch < 0x80) {
             c->col++;
             c->col16++;

@@ -13,7 +13,9 @@
  * ASCII letters in lowercase, every run of white space (ASCII, and what \s
  * matches under UCP) as one space, and the typographic apostrophes and
  * quotes as ' and " (fold_char). A literal may start or end with KL_WB, a
- * word boundary the scan checks where it finds the literal. The clauses
+ * word boundary: one at the start is part of the automaton
+ * (build_automaton), one at the end the scan checks where it finds the
+ * literal. The clauses
  * come from:
  *  - a rule's `triggers:` list (rules_compile.c), one clause the author
  *    vouches for;
@@ -91,8 +93,9 @@
 #include "kl_internal.h"
 
 /* In a literal, a word boundary (\\b) at its start or end: "\x01idiot\x01"
- * is "idiot" as a whole word. The scan checks it where the literal is
- * found; anywhere else in a literal it is dropped. */
+ * is "idiot" as a whole word. The automaton finds a literal only where its
+ * start mark holds; the scan checks its end mark where it finds it;
+ * anywhere else in a literal it is dropped. */
 #define KL_WB '\x01'
 
 static int is_word_byte(unsigned char c)
@@ -2757,54 +2760,6 @@ typedef struct noted {
     uint32_t s;
 } noted;
 
-/* Handles the output states of a pass: literal bits (the words of hit
- * that were 0 are added to dirty), queued rules. Returns 0 at a state
- * with more entries than its record counts (OUT_ALL: every rule a
- * candidate). */
-static int take_outputs(const struct kl_prefilter *pf, const noted *seen, size_t nseen,
-                        const unsigned char *t, size_t len, uint64_t *hit, uint16_t *dirty,
-                        size_t *ndirty, unsigned char *cand, uint32_t *list, size_t *nlist,
-                        uint32_t *queue, size_t *nq, int *overflow)
-{
-    const uint32_t *outs = pf->outs;
-    for (size_t i = 0; i < nseen; i++) {
-        uint64_t k = ((uint64_t)(seen[i].s - pf->out_first) * pf->out_magic) >> 32;
-        const uint32_t *rec = pf->recs + k * REC_WORDS;
-        if (rec[0] == OUT_ALL)
-            return 0;
-        uint32_t nrule = rec[1] & 0xFFFF, n = nrule + (rec[1] >> 16);
-        for (uint32_t j = 0; j < n; j++) {
-            uint32_t e = j < REC_INLINE ? rec[2 + j] : outs[rec[0] + j];
-            /* a literal that must end a word, before a word byte */
-            if ((e & ENTRY_WB_AFTER) && seen[i].at + 1 < t + len && is_word_byte(seen[i].at[1]))
-                continue;
-            if (j >= nrule) { /* a literal id */
-                e &= ENTRY_ID;
-                dirty[*ndirty] = (uint16_t)(e / 64);
-                *ndirty += hit[e / 64] == 0;
-                hit[e / 64] |= (uint64_t)1 << (e % 64);
-                continue;
-            }
-            uint32_t r = e & ENTRY_ID;
-            if (e & ENTRY_SURE) {
-                if (!cand[r]) {
-                    cand[r] = 1;
-                    list[(*nlist)++] = r;
-                }
-                continue;
-            }
-            if (cand[r])
-                continue;
-            cand[r] = 2; /* queued */
-            if (*nq < QUEUE_MAX)
-                queue[(*nq)++] = r;
-            else
-                *overflow = 1;
-        }
-    }
-    return 1;
-}
-
 /* A character other than ASCII that the folded text reads as an ASCII
  * one: white space (what \\s matches under UCP, the separators Zs, Zl,
  * Zp, and NEL and U+180E besides) as ' ', the typographic apostrophes ’ ʼ
@@ -2864,6 +2819,55 @@ typedef struct pass {
     size_t ndirty;
 } pass;
 
+/* Handles p's noted output states: literal bits (the words of hit that
+ * were 0 go on dirty), queued rules, listed ones. Returns 0 at a state
+ * with more entries than its record counts (OUT_ALL: every rule a
+ * candidate). */
+static int take_outputs(const struct kl_prefilter *pf, pass *p)
+{
+    const uint32_t *outs = pf->outs;
+    const noted *seen = p->seen;
+    const unsigned char *t = p->t;
+    uint64_t *hit = p->hit;
+    unsigned char *cand = p->mark;
+    for (size_t i = 0; i < p->nseen; i++) {
+        uint64_t k = ((uint64_t)(seen[i].s - pf->out_first) * pf->out_magic) >> 32;
+        const uint32_t *rec = pf->recs + k * REC_WORDS;
+        if (rec[0] == OUT_ALL)
+            return 0;
+        uint32_t nrule = rec[1] & 0xFFFF, n = nrule + (rec[1] >> 16);
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t e = j < REC_INLINE ? rec[2 + j] : outs[rec[0] + j];
+            /* a literal that must end a word, before a word byte */
+            if ((e & ENTRY_WB_AFTER) && seen[i].at + 1 < t + p->len && is_word_byte(seen[i].at[1]))
+                continue;
+            if (j >= nrule) { /* a literal id */
+                e &= ENTRY_ID;
+                p->dirty[p->ndirty] = (uint16_t)(e / 64);
+                p->ndirty += hit[e / 64] == 0;
+                hit[e / 64] |= (uint64_t)1 << (e % 64);
+                continue;
+            }
+            uint32_t r = e & ENTRY_ID;
+            if (e & ENTRY_SURE) {
+                if (!cand[r]) {
+                    cand[r] = 1;
+                    p->list[p->n++] = r;
+                }
+                continue;
+            }
+            if (cand[r])
+                continue;
+            cand[r] = 2; /* queued */
+            if (p->nq < QUEUE_MAX)
+                p->queue[p->nq++] = r;
+            else
+                p->overflow = 1;
+        }
+    }
+    return 1;
+}
+
 static void pass_init(const struct kl_prefilter *pf, pass *p, const char *text, size_t len,
                       unsigned char *mark, uint32_t *list)
 {
@@ -2888,8 +2892,7 @@ static void pass_flush(const struct kl_prefilter *pf, pass *p)
 {
     if (p->nseen < SEEN_BATCH)
         return;
-    if (!take_outputs(pf, p->seen, p->nseen, p->t, p->len, p->hit, p->dirty, &p->ndirty, p->mark,
-                      p->list, &p->n, p->queue, &p->nq, &p->overflow)) {
+    if (!take_outputs(pf, p)) {
         p->all = 1;
         p->i = p->len; /* nothing more to learn */
     }
@@ -3023,18 +3026,18 @@ DEFINE_RUN(pass_run_wide, uint32_t, trans, 1)
  * Returns its length. */
 static size_t pass_finish(const struct kl_prefilter *pf, pass *p)
 {
-    size_t nrules = pf->nrules, n = p->n;
+    size_t nrules = pf->nrules;
     uint32_t *list = p->list;
     unsigned char *mark = p->mark;
     if (!has_table(pf))
-        return n;
-    if (p->all || !take_outputs(pf, p->seen, p->nseen, p->t, p->len, p->hit, p->dirty, &p->ndirty,
-                                mark, list, &n, p->queue, &p->nq, &p->overflow)) {
+        return p->n;
+    if (p->all || !take_outputs(pf, p)) {
         memset(mark, 0, nrules);
         for (size_t r = 0; r < nrules; r++)
             list[r] = (uint32_t)r;
         return nrules;
     }
+    size_t n = p->n;
     if (!p->overflow) {
         for (size_t q = 0; q < p->nq; q++) {
             uint32_t r = p->queue[q];

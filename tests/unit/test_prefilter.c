@@ -751,40 +751,6 @@ static void test_candidates_basic(void **state)
     kl_rules_free(set);
 }
 
-/* The passes of kl_prefilter_batch go from text to text: what one text
- * met (a phrase's bit) must not count for the next. Here the bit of
- * "zebra", the clause checked after the anchor "giraffe", is set by every
- * other text. */
-static void test_batch_texts_apart(void **state)
-{
-    (void)state;
-    kl_rules *set = kl_rules_new();
-    add_rule(set, "\\bgiraffe\\b[^.]*\\bzebra\\b");
-    prefilter_ready(set);
-    assert_int_equal(set->rules[0]->nclauses, 2);
-    enum { N = 24 };
-    const char *text[N];
-    unsigned char mark[N][1] = {{0}};
-    uint32_t list[N][1];
-    size_t n[N];
-    kl_prefilter_text t[N];
-    for (int i = 0; i < N; i++) {
-        /* uneven lengths, so that the passes take texts in varied orders */
-        static const char *const kinds[] = {"a zebra", "one giraffe", "a giraffe, then a zebra",
-                                            "zebra zebra zebra zebra", "giraffe"};
-        text[i] = kinds[(i * 7) % 5];
-        t[i] = (kl_prefilter_text){text[i], strlen(text[i]), mark[i], list[i], &n[i]};
-    }
-    kl_prefilter_batch(set->prefilter, t, N);
-    for (int i = 0; i < N; i++) {
-        size_t want = strstr(text[i], "giraffe") && strstr(text[i], "zebra") ? 1 : 0;
-        if (n[i] != want)
-            fail_msg("text %d \"%s\": %zu candidates, want %zu", i, text[i], n[i], want);
-        assert_int_equal(mark[i][0], 0);
-    }
-    kl_rules_free(set);
-}
-
 static void test_no_prefilter_env(void **state)
 {
     (void)state;
@@ -1878,7 +1844,6 @@ int main(void)
         cmocka_unit_test(test_derive_keeps_triggers),
         cmocka_unit_test(test_caseless_ascii_folds),
         cmocka_unit_test(test_candidates_basic),
-        cmocka_unit_test(test_batch_texts_apart),
         cmocka_unit_test(test_candidates_word_start),
         cmocka_unit_test(test_no_prefilter_env),
         cmocka_unit_test(test_automaton_matches_naive),
