@@ -109,6 +109,20 @@ static kl_status mark_invalid(kl_doc *doc, kl_diag *diag)
     size_t len = doc->len;
     size_t i = doc->start;
     while (i < len) {
+#if defined(__GNUC__)
+        /* fast path: sixteen ASCII bytes with no NUL at a time, up to the
+         * first that is not */
+        if (i + 16 <= len) {
+            kl_v16 b;
+            memcpy(&b, s + i, 16);
+            kl_v16 odd = (kl_v16)(b >= 0x80) | (kl_v16)(b == 0);
+            if (!kl_v16_any(odd)) {
+                i += 16;
+                continue;
+            }
+            i += kl_v16_first(odd);
+        }
+#endif
         /* fast path: eight ASCII bytes with no NUL */
         if (i + 8 <= len) {
             uint64_t w;

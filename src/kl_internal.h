@@ -337,12 +337,28 @@ static inline int kl_v16_any(kl_v16 v)
     memcpy(h, &v, 16);
     return (h[0] | h[1]) != 0;
 }
+
+/* Of a v that kl_v16_any holds: no byte before the index returned holds
+ * something other than 0 (the first that does, where bytes are little
+ * endian; 0 elsewhere). */
+static inline size_t kl_v16_first(kl_v16 v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t h[2];
+    memcpy(h, &v, 16);
+    return h[0] ? (size_t)__builtin_ctzll(h[0]) / 8 : 8 + (size_t)__builtin_ctzll(h[1]) / 8;
+#else
+    (void)v;
+    return 0;
+#endif
+}
 #endif
 
 /* Where a scan for the n (at most 8) bytes of set may start in s[from,
  * to): no byte before the index returned is one of them. Sixteen bytes
- * are passed over at a time where the compiler has vector extensions; the
- * caller reads on from there byte by byte as before. */
+ * are passed over at a time where the compiler has vector extensions, and
+ * the index is then the first of them (kl_v16_first); the caller reads on
+ * from there byte by byte as before. */
 static inline size_t kl_skip_none_of(const unsigned char *s, size_t from, size_t to,
                                      const unsigned char *set, int n)
 {
@@ -361,7 +377,7 @@ static inline size_t kl_skip_none_of(const unsigned char *s, size_t from, size_t
         for (int k = 0; k < n; k++)
             hit |= (kl_v16)(b == want[k]);
         if (kl_v16_any(hit))
-            break;
+            return i + kl_v16_first(hit);
     }
 #else
     (void)s, (void)to, (void)set, (void)n;
@@ -382,8 +398,9 @@ static inline size_t kl_skip_no_pair(const unsigned char *s, size_t from, size_t
         kl_v16 x, y;
         memcpy(&x, s + i, 16);
         memcpy(&y, s + i + 1, 16);
-        if (kl_v16_any((kl_v16)(x == va) & (kl_v16)(y == vb)))
-            break;
+        kl_v16 hit = (kl_v16)(x == va) & (kl_v16)(y == vb);
+        if (kl_v16_any(hit))
+            return i + kl_v16_first(hit);
     }
 #else
     (void)s, (void)to, (void)a, (void)b;

@@ -384,6 +384,10 @@ static void test_skip_none_of(void **state)
         assert_true(at >= from && at <= to);
         for (size_t i = from; i < at; i++)
             assert_null(memchr(set, buf[i], (size_t)n));
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* in a block of sixteen, it stops at the byte itself */
+        assert_true(to - at < 16 || memchr(set, buf[at], (size_t)n));
+#endif
         skipped += at - from;
     }
 #if defined(__GNUC__)
@@ -414,6 +418,9 @@ static void test_skip_no_pair(void **state)
         assert_true(at >= from && at <= len);
         for (size_t i = from; i + 1 < len && i < at; i++)
             assert_false(buf[i] == 'k' && buf[i + 1] == 'i');
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        assert_true(len - at < 17 || (buf[at] == 'k' && buf[at + 1] == 'i'));
+#endif
         skipped += at - from;
     }
 #if defined(__GNUC__)
@@ -459,6 +466,31 @@ static void test_invalid_utf8(void **state)
     scan_text(r, "you never call \xE2\x80", &f);
     assert_int_equal(f.n, 1);
     assert_string_equal(f.items[0].text, "you never call");
+    kl_rules_free(r);
+}
+
+/* An invalid byte ends the sentence wherever it is: before, inside or
+ * after a block of sixteen ASCII bytes, or the first of one. */
+static void test_invalid_utf8_anywhere(void **state)
+{
+    (void)state;
+    kl_rules *r = rules_from(never_rule);
+    found_list f;
+    for (size_t p = 0; p <= 48; p++) {
+        char text[96];
+        memset(text, 'a', p);
+        strcpy(text + p, " you never call\xFFit");
+        scan_text(r, text, &f);
+        assert_int_equal(f.n, 1);
+        assert_string_equal(f.items[0].text, "you never call");
+        assert_int_equal(f.items[0].offset, p + 1);
+        /* a NUL too */
+        text[p + 15] = '\0';
+        memcpy(text + p + 16, "it", 2);
+        assert_int_equal(scan_kind(r, KL_DOC_TEXT, text, p + 18, &f, NULL), KL_OK);
+        assert_int_equal(f.n, 1);
+        assert_string_equal(f.items[0].text, "you never call");
+    }
     kl_rules_free(r);
 }
 
@@ -656,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_skip_no_pair),
         cmocka_unit_test(test_overlaps_reported_once),
         cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_invalid_utf8_anywhere),
         cmocka_unit_test(test_nul_bom_and_utf16),
         cmocka_unit_test(test_empty_and_whitespace),
         cmocka_unit_test(test_big_line_without_newline),
