@@ -131,13 +131,18 @@ static int is_ellipsis(const unsigned char *s, size_t i, size_t len)
     return s[i] == 0xE2 && i + 2 < len && s[i + 1] == 0x80 && s[i + 2] == 0xA6;
 }
 
+static int is_ascii_letter(unsigned char c)
+{
+    return (unsigned)((c | 0x20) - 'a') < 26;
+}
+
 /* A '.' after these does not end a sentence. */
 static int is_abbreviation(const unsigned char *s, size_t start, size_t dot)
 {
     static const char *const abbr[] = {"mr", "mrs", "ms",  "dr", "prof",   "sr",  "jr",
                                        "st", "vs",  "etc", "cf", "approx", "e.g", "i.e"};
     size_t b = dot;
-    while (b > start && (isalpha(s[b - 1]) || (s[b - 1] == '.' && b - 1 > start)))
+    while (b > start && (is_ascii_letter(s[b - 1]) || (s[b - 1] == '.' && b - 1 > start)))
         if (dot - --b > 6) /* longer than "approx", the longest: none */
             return 0;
     size_t n = dot - b;
@@ -145,9 +150,11 @@ static int is_abbreviation(const unsigned char *s, size_t start, size_t dot)
         return 0;
     if (n == 1 && b > start && s[b - 1] == '.')
         return 1; /* U.S., e.g. (inner dots) */
+    char w[8];    /* the word in lowercase ('.' stays '.') */
+    for (size_t i = 0; i < n; i++)
+        w[i] = (char)(s[b + i] | 0x20);
     for (size_t i = 0; i < sizeof abbr / sizeof abbr[0]; i++)
-        if (tolower(s[b]) == abbr[i][0] && strncasecmp((const char *)s + b, abbr[i], n) == 0 &&
-            abbr[i][n] == '\0')
+        if (abbr[i][0] == w[0] && strlen(abbr[i]) == n && memcmp(abbr[i], w, n) == 0)
             return 1;
     return 0;
 }

@@ -94,6 +94,10 @@ static void test_sentence_bounds(void **state)
         {ONE_RULE("\\b(?:approx|e\\.g)\\. two\\b", ""), "Its first word was Approx. Two came next.",
          1},
         {ONE_RULE("\\w+\\. two\\b", ""), "We reapprox. Two came next.", 0},
+        /* a word that only starts an abbreviation, or has one inside, ends it */
+        {ONE_RULE("\\w+\\. two\\b", ""), "It was Pro. Two came next.", 0},
+        {ONE_RULE("\\w+\\. two\\b", ""), "It was Xmr. Two came next.", 0},
+        {ONE_RULE("\\w+\\. two\\b", ""), "It was MRS. Two came next.", 1},
     };
     for (size_t i = 0; i < sizeof abbr / sizeof abbr[0]; i++) {
         r = rules_from(abbr[i].yaml);
