@@ -256,6 +256,9 @@ struct kl_rule {
     kl_clause *clauses;
     size_t nclauses;
     char *triggers_desc;
+    /* id, message, pattern, feelings and examples are the precompiled
+     * packs' (static, never written): not copied at load, not freed */
+    int texts_borrowed;
     int clauses_final;    /* set from precompiled packs: not derived again */
     int clauses_borrowed; /* their literals and triggers_desc are the
                            * precompiled packs' (static): not freed */

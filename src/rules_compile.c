@@ -338,10 +338,22 @@ static void rule_free(kl_rule *r)
 {
     if (!r)
         return;
-    free(r->id);
-    free(r->message);
+    if (!r->texts_borrowed) {
+        free(r->id);
+        free(r->message);
+        free(r->pattern);
+        for (size_t i = 0; i < r->nfeelings; i++) {
+            free(r->feelings[i].word);
+            free(r->feelings[i].feeling);
+        }
+        for (size_t i = 0; i < r->nflag; i++) {
+            free(r->flag[i].text);
+            free(r->flag[i].fix);
+        }
+        for (size_t i = 0; i < r->npass; i++)
+            free(r->pass[i].text);
+    }
     free(r->explain);
-    free(r->pattern);
     pcre2_code_free(r->re);
     pcre2_code_free(r->jit_re);
     pcre2_code_free(r->jit_ascii);
@@ -355,20 +367,10 @@ static void rule_free(kl_rule *r)
     for (size_t i = 0; i < r->nsuggest; i++)
         kl_template_free(&r->suggest[i]);
     free(r->suggest);
-    for (size_t i = 0; i < r->nfeelings; i++) {
-        free(r->feelings[i].word);
-        free(r->feelings[i].feeling);
-    }
     free(r->feelings);
     for (size_t i = 0; i < r->ncaps; i++)
         free(r->cap_name[i]);
-    for (size_t i = 0; i < r->nflag; i++) {
-        free(r->flag[i].text);
-        free(r->flag[i].fix);
-    }
     free(r->flag);
-    for (size_t i = 0; i < r->npass; i++)
-        free(r->pass[i].text);
     free(r->pass);
     kl_rule_clauses_free(r);
     free(r);
@@ -514,8 +516,17 @@ static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack, 
     r->category = (kl_category)y->category;
     r->severity = (kl_severity)y->severity;
     r->act_slot = -1;
-    if (!(r->id = strdup(y->id)) || !(r->message = strdup(y->message)) ||
-        !(r->explain = strdup(y->explain ? y->explain : "")) || !(r->pattern = strdup(y->match)))
+    /* the precompiled packs' texts are static and outlive the rules */
+    int borrow = r->texts_borrowed = c->codes != NULL;
+    if (borrow) {
+        r->id = y->id;
+        r->message = y->message;
+        r->pattern = y->match;
+    } else if (!(r->id = strdup(y->id)) || !(r->message = strdup(y->message)) ||
+               !(r->pattern = strdup(y->match))) {
+        goto nomem;
+    }
+    if (!(r->explain = strdup(y->explain ? y->explain : "")))
         goto nomem;
     /* a folded YAML block ends with a line break: not part of the text */
     for (size_t n = strlen(r->explain);
@@ -565,15 +576,20 @@ static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack, 
         if (!r->feelings)
             goto nomem;
         for (unsigned i = 0; i < y->feelings_count; i++) {
-            char path[64];
-            snprintf(path, sizeof path, "feelings[%u].word", i);
-            if (!is_feeling_word(y->feelings[i].word))
+            if (!is_feeling_word(y->feelings[i].word)) {
+                char path[64];
+                snprintf(path, sizeof path, "feelings[%u].word", i);
                 return fail_at(c, diag, KL_ERR_RULES, rule_i, path, y->id,
                                "feelings: word '%s' must be a single word or \"*\"%s",
                                y->feelings[i].word, "");
-            if (!(r->feelings[i].word = strdup(y->feelings[i].word)) ||
-                !(r->feelings[i].feeling = strdup(y->feelings[i].feeling)))
+            }
+            if (borrow) {
+                r->feelings[i].word = y->feelings[i].word;
+                r->feelings[i].feeling = y->feelings[i].feeling;
+            } else if (!(r->feelings[i].word = strdup(y->feelings[i].word)) ||
+                       !(r->feelings[i].feeling = strdup(y->feelings[i].feeling))) {
                 goto nomem;
+            }
             r->nfeelings++;
         }
     }
@@ -599,7 +615,14 @@ static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack, 
         const kl_y_tests *t = y->tests;
         if (t->flag_count && !(r->flag = calloc(t->flag_count, sizeof *r->flag)))
             goto nomem;
+        /* static texts read past their end read other static bytes */
         for (unsigned i = 0; i < t->flag_count; i++) {
+            if (borrow) {
+                r->flag[i].text = t->flag[i].text;
+                r->flag[i].fix = t->flag[i].fix;
+                r->nflag++;
+                continue;
+            }
             if (!(r->flag[i].text = subject_dup(t->flag[i].text)))
                 goto nomem;
             r->nflag++;
@@ -609,7 +632,9 @@ static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack, 
         if (t->pass_count && !(r->pass = calloc(t->pass_count, sizeof *r->pass)))
             goto nomem;
         for (unsigned i = 0; i < t->pass_count; i++) {
-            if (!(r->pass[i].text = subject_dup(t->pass[i])))
+            if (borrow)
+                r->pass[i].text = t->pass[i];
+            else if (!(r->pass[i].text = subject_dup(t->pass[i])))
                 goto nomem;
             r->npass++;
         }
