@@ -175,8 +175,11 @@ kl_status kl_template_parse(kl_template *t, const char *src, kl_rule *rule, char
             t->has_blank = 1;
             p = e + 1;
         } else {
-            kl_buf_putc(&lit, *p);
-            p++;
+            /* literal text (a lone ']' too), up to the next brace or
+             * bracket */
+            size_t n = 1 + strcspn(p + 1, "{}[]");
+            kl_buf_append(&lit, p, n);
+            p += n;
         }
     }
     FLUSH();

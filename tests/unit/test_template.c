@@ -81,6 +81,12 @@ static void test_optional_capture_and_escapes(void **state)
     assert_int_equal(blank, 0);
     free(s);
     kl_rules_free(r);
+
+    /* a lone ']' is literal text, and so is what follows it */
+    r = rules_from(
+        ONE_RULE("\\byou\\s+never\\s+(?<act>[a-z]+)", "    suggest: [\"a ] b, {act} ]c\"]\n"));
+    check(r, "You never call", 0, "A ] b, call ]c");
+    kl_rules_free(r);
 }
 
 static void test_capitalisation_follows_span(void **state)
