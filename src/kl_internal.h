@@ -603,6 +603,10 @@ int kl_doc_blank(kl_doc *doc, size_t from, size_t to);
 int kl_doc_boundary(kl_doc *doc, size_t offset);
 /* quotes.c: blanks quotations that read as reported speech. */
 kl_status kl_doc_blank_quotes(kl_doc *doc);
+/* 1 (the default): a search for a closing mark starts where the last one
+ * of its kind found none. 0, for tests: each goes to its end, the plain
+ * way, which must blank the same. */
+extern int kl_quotes_memo;
 /* The kind readers: each leaves in the match buffer only what is to be
  * linted, records directives and (chat) turns. */
 kl_status kl_doc_read_markdown(kl_doc *doc, const kl_scan_options *opt, kl_diag *diag);

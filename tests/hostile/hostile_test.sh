@@ -71,6 +71,18 @@ open(sys.argv[1], 'w').write('- ' * 100000 + 'you never listen\n\n' + '>' * 1000
 " "$T/nested.md"
 kl -f line --lint-quotes "$T/nested.md" > "$T/nested.out"
 check "100,000 nested list items and quotes" test "$(grep -c 'you-never' "$T/nested.out")" -eq 2
+# 32 MB of chat lines, each opening a quotation that never closes, with no
+# blank line between them (a search per mark to the paragraph's end took
+# about 25 s per MB)
+"$PY" -c "
+import sys
+line = 'he said \u201cthat was the plan all along and left\n' * 999 + 'you never listen to me\n'
+with open(sys.argv[1], 'w') as f:
+    for _ in range(700): f.write(line)
+" "$T/open.txt"
+kl -f line "$T/open.txt" > "$T/open.out"
+check "32 MB of quotations that never close" test "$(grep -c 'you-never' "$T/open.out")" -eq 700
+rm -f "$T/open.txt"
 
 # --- hostile rules --------------------------------------------------------------
 "$PY" -c "

@@ -237,11 +237,76 @@ static void test_globs(void **state)
     assert_false(kl_glob_match_path("vendor/", "src/vendorx/a.txt", 0));
 }
 
+/* Quotations are blanked the same whether a search for a closing mark
+ * starts where the last one of its kind found none (kl_quotes_memo) or
+ * goes to its end: random texts of quotes, apostrophes, words and breaks. */
+static void test_quotes_memo_blanks_the_same(void **state)
+{
+    (void)state;
+    static const char *const pool[] = {"\xE2\x80\x9C",
+                                       "\xE2\x80\x9D",
+                                       "\xE2\x80\x98",
+                                       "\xE2\x80\x99",
+                                       "'",
+                                       "\"",
+                                       " ",
+                                       " ",
+                                       "you",
+                                       "never",
+                                       "a",
+                                       "don't",
+                                       ".",
+                                       "!",
+                                       ",",
+                                       "\n",
+                                       "\n\n",
+                                       "(",
+                                       "\t",
+                                       "it's"};
+    uint64_t x = 0x853C49E6748FEA9Bu;
+    int blanked = 0;
+    for (int round = 0; round < 3000; round++) {
+        char text[2048];
+        size_t len = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t parts = 1 + x % 400;
+        for (size_t k = 0; k < parts; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            const char *p = pool[x % (sizeof pool / sizeof pool[0])];
+            size_t n = strlen(p);
+            if (len + n >= sizeof text)
+                break;
+            memcpy(text + len, p, n);
+            len += n;
+        }
+        char *out[2];
+        for (int memo = 0; memo < 2; memo++) {
+            kl_doc doc;
+            memset(&doc, 0, sizeof doc);
+            doc.input = doc.text = text;
+            doc.len = len;
+            kl_quotes_memo = memo;
+            assert_int_equal(kl_doc_blank_quotes(&doc), KL_OK);
+            out[memo] = malloc(len + 1);
+            assert_non_null(out[memo]);
+            memcpy(out[memo], doc.text, len);
+            blanked += memo && memcmp(doc.text, text, len) != 0;
+            kl_doc_close(&doc);
+        }
+        assert_memory_equal(out[0], out[1], len);
+        free(out[0]);
+        free(out[1]);
+    }
+    kl_quotes_memo = 1;
+    assert_true(blanked > 100); /* the texts hold quotations */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_markdown_offsets_in_lists_tables_emphasis),
         cmocka_unit_test(test_markdown_skips_code_html_quotes_front_matter),
+        cmocka_unit_test(test_quotes_memo_blanks_the_same),
         cmocka_unit_test(test_sentences_stop_at_blocks),
         cmocka_unit_test(test_commit_comments_and_scissors),
         cmocka_unit_test(test_email_parts),
