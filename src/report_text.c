@@ -116,11 +116,14 @@ void kl_report_text_finding(kl_reporter *r, const kl_finding *f)
     size_t lo = 0, hi = f->base_length;
     size_t off = f->offset - f->base_offset;
     size_t send = off + f->length;
-    size_t ls = off;
-    while (ls > lo && !is_eol(b[ls - 1]))
+    /* to the line's edges, but no further than the context shown: a
+     * line of a million findings is not read a million times */
+    size_t ls = off, ls_min = off - lo > CONTEXT_BYTES + 21 ? off - (CONTEXT_BYTES + 21) : lo;
+    while (ls > ls_min && !is_eol(b[ls - 1]))
         ls--;
-    size_t le = off;
-    while (le < hi && !is_eol(b[le]))
+    size_t le = off,
+           le_max = send < hi && hi - send > CONTEXT_BYTES + 21 ? send + CONTEXT_BYTES + 21 : hi;
+    while (le < le_max && !is_eol(b[le]))
         le++;
     if (send > le)
         send = le;
