@@ -44,7 +44,7 @@ void kl_report_text_finish(kl_reporter *r);
 void kl_report_json_begin(kl_reporter *r);
 void kl_report_json_finding(kl_reporter *r, const kl_finding *f);
 void kl_report_json_finish(kl_reporter *r);
-/* report_sarif.c: the log is built in memory and written by finish. */
+/* report_sarif.c: results are written as they come, the rest by finish. */
 int kl_report_sarif_begin(kl_reporter *r);
 void kl_report_sarif_finding(kl_reporter *r, const kl_finding *f);
 void kl_report_sarif_finish(kl_reporter *r);

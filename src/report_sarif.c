@@ -2,9 +2,12 @@
  * report_sarif.c -- SARIF 2.1.0, for GitHub code scanning and other tools
  * that read static-analysis results.
  *
- * One log for the whole run, built with jansson and written at the end:
- * tool.driver with a reportingDescriptor for every rule that produced a
- * result; an artifact for every file with results; results with the rule,
+ * One log for the whole run. Each result is written as it comes (built
+ * with jansson, then freed), so memory does not grow with the results;
+ * the run's other members, known at the end, follow them (a JSON object's
+ * members have no order): tool.driver with a reportingDescriptor for every
+ * rule that produced a result, an artifact for every file with results.
+ * Results carry the rule,
  * level, message, a region (lines, and columns in UTF-16 code units,
  * SARIF's default, plus the byte offset and length), the rewrites as
  * fixes, and a partialFingerprints entry that does not move when lines are
@@ -23,10 +26,11 @@
 #define INFORMATION_URI "https://github.com/kindlint/kindlint"
 
 typedef struct sarif {
-    json_t *root;
+    json_t *run;   /* the run's members but its results */
     json_t *rules; /* driver.rules */
-    json_t *results;
     json_t *artifacts;
+    size_t nresults; /* written */
+    int head_written;
     const kl_rule **rule_of; /* rules[i] describes rule_of[i] */
     size_t nrules, caprules;
     int artifact; /* index of the current file */
@@ -77,7 +81,6 @@ int kl_report_sarif_begin(kl_reporter *r)
     if (!s)
         return -1;
     s->rules = json_array();
-    s->results = json_array();
     s->artifacts = json_array();
     json_t *driver = json_pack("{s:s, s:s, s:s, s:s, s:O}", "name", "kindlint", "version",
                                kl_version(), "semanticVersion", kl_version(), "informationUri",
@@ -95,18 +98,15 @@ int kl_report_sarif_begin(kl_reporter *r)
             base = json_pack("{s:{s:s%}}", "%SRCROOT%", "uri", b.data, b.len);
         kl_buf_free(&b);
     }
-    json_t *run = json_pack("{s:{s:o}, s:O, s:O, s:s}", "tool", "driver", driver, "artifacts",
-                            s->artifacts, "results", s->results, "columnKind", "utf16CodeUnits");
-    if (run && base)
-        json_object_set_new(run, "originalUriBaseIds", base);
+    s->run = json_pack("{s:{s:o}, s:O, s:s}", "tool", "driver", driver, "artifacts", s->artifacts,
+                       "columnKind", "utf16CodeUnits");
+    if (s->run && base)
+        json_object_set_new(s->run, "originalUriBaseIds", base);
     else
         json_decref(base);
-    s->root =
-        json_pack("{s:s, s:s, s:[o]}", "$schema", SARIF_SCHEMA, "version", "2.1.0", "runs", run);
-    if (!s->root || !s->rules || !s->results || !s->artifacts) {
-        json_decref(s->root);
+    if (!s->run || !s->rules || !s->artifacts) {
+        json_decref(s->run);
         json_decref(s->rules);
-        json_decref(s->results);
         json_decref(s->artifacts);
         free(s);
         return -1;
@@ -121,9 +121,8 @@ void kl_report_sarif_free(kl_reporter *r)
     sarif *s = r->sarif;
     if (!s)
         return;
-    json_decref(s->root);
+    json_decref(s->run);
     json_decref(s->rules);
-    json_decref(s->results);
     json_decref(s->artifacts);
     free(s->rule_of);
     free(s->uri);
@@ -224,6 +223,39 @@ static json_t *region(const kl_finding *f, int snippet)
     return g;
 }
 
+/* s with indent more spaces after each line break (JSON text holds none
+ * inside its strings). */
+static void put_indented(FILE *out, const char *s, int indent)
+{
+    for (const char *nl; (nl = strchr(s, '\n')) != NULL; s = nl + 1) {
+        fwrite(s, 1, (size_t)(nl - s + 1), out);
+        fprintf(out, "%*s", indent, "");
+    }
+    fputs(s, out);
+}
+
+/* The log up to the first result, once. */
+static void put_head(FILE *out, sarif *s)
+{
+    if (s->head_written)
+        return;
+    s->head_written = 1;
+    fputs("{\n  \"$schema\": \"" SARIF_SCHEMA "\",\n  \"version\": \"2.1.0\",\n"
+          "  \"runs\": [\n    {\n      \"results\": [",
+          out);
+}
+
+static void put_result(FILE *out, sarif *s, const json_t *res)
+{
+    char *text = json_dumps(res, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (!text)
+        return;
+    put_head(out, s);
+    fputs(s->nresults++ ? ",\n        " : "\n        ", out);
+    put_indented(out, text, 8);
+    free(text);
+}
+
 void kl_report_sarif_finding(kl_reporter *r, const kl_finding *f)
 {
     sarif *s = r->sarif;
@@ -278,7 +310,8 @@ void kl_report_sarif_finding(kl_reporter *r, const kl_finding *f)
                             json_pack("{s:o}", "speaker",
                                       text_value(f->base + (f->speaker.offset - f->base_offset),
                                                  f->speaker.length)));
-    json_array_append_new(s->results, res);
+    put_result(r->out, s, res);
+    json_decref(res);
 }
 
 /* A new file starts: its artifact is made when it has a result. */
@@ -297,8 +330,17 @@ void kl_report_sarif_finish(kl_reporter *r)
     sarif *s = r->sarif;
     if (!s)
         return;
-    json_t *run = json_array_get(json_object_get(s->root, "runs"), 0);
-    json_object_set_new(run, "invocations", json_pack("[{s:b}]", "executionSuccessful", 1));
-    json_dumpf(s->root, r->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    fputc('\n', r->out);
+    put_head(r->out, s);
+    fputs(s->nresults ? "\n      ]" : "]", r->out);
+    json_object_set_new(s->run, "invocations", json_pack("[{s:b}]", "executionSuccessful", 1));
+    /* the other members, as the run's object gives them without its braces */
+    char *rest = json_dumps(s->run, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    size_t n = rest ? strlen(rest) : 0;
+    if (n > 4 && rest[0] == '{' && rest[1] == '\n' && rest[n - 2] == '\n' && rest[n - 1] == '}') {
+        rest[n - 2] = '\0';
+        fputs(",\n    ", r->out);
+        put_indented(r->out, rest + 2, 4);
+    }
+    free(rest);
+    fputs("\n    }\n  ]\n}\n", r->out);
 }
