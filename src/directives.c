@@ -123,21 +123,92 @@ static int push_region(kl_region **arr, size_t *n, size_t *cap, size_t start, si
     return 0;
 }
 
+/* The disables still open while directives are resolved: for each ID (and
+ * NULL, every rule) at most one, found by a hash of the ID; an enable
+ * costs the IDs it names, a bare enable the disables it closes. */
+typedef struct open_set {
+    const char **key; /* a slot's ID; slots are never emptied */
+    size_t *region;   /* its open region, or NONE */
+    size_t cap;       /* a power of two, at least twice the IDs */
+    size_t *list;     /* slots that were opened, in order (some closed since) */
+    size_t nlist;
+    size_t null_region; /* the open disable of every rule, or NONE */
+} open_set;
+
+#define NONE ((size_t)-1)
+
+static size_t hash_id(const char *s)
+{
+    size_t h = 5381;
+    for (; *s; s++)
+        h = h * 33 + (unsigned char)*s;
+    return h;
+}
+
+static size_t *open_slot(open_set *o, const char *id)
+{
+    size_t i = hash_id(id) & (o->cap - 1);
+    while (o->key[i] && strcmp(o->key[i], id) != 0)
+        i = (i + 1) & (o->cap - 1);
+    if (!o->key[i]) {
+        o->key[i] = id;
+        o->region[i] = NONE;
+    }
+    return &o->region[i];
+}
+
+/* Opens a disable of id (NULL: every rule) at start, unless one is open. */
+static int open_disable(kl_doc *doc, open_set *o, size_t *cap, const char *id, size_t start)
+{
+    size_t *at = id ? open_slot(o, id) : &o->null_region;
+    if (*at != NONE)
+        return 0; /* the open one covers this one too */
+    *at = doc->nregions;
+    if (id)
+        o->list[o->nlist++] = (size_t)(at - o->region);
+    return push_region(&doc->regions, &doc->nregions, cap, start, doc->len, id);
+}
+
+static void close_disable(kl_doc *doc, size_t *at, size_t end)
+{
+    if (*at == NONE)
+        return;
+    doc->regions[*at].end = end;
+    *at = NONE;
+}
+
+/* Regions by ID (NULL first), then by start. */
+static int cmp_region(const void *a, const void *b)
+{
+    const kl_region *p = a, *q = b;
+    if (p->id != q->id) {
+        if (!p->id || !q->id)
+            return p->id ? 1 : -1;
+        int c = strcmp(p->id, q->id);
+        if (c)
+            return c;
+    }
+    return (p->start > q->start) - (p->start < q->start);
+}
+
 kl_status kl_directives_resolve(kl_doc *doc)
 {
     const char *s = doc->input;
     size_t len = doc->len, cap = 0;
-    /* disables still open: indexes into doc->regions, end not yet known */
-    size_t *open = NULL, nopen = 0;
-    if (doc->ninherit) {
-        if (!(open = malloc(doc->ninherit * sizeof *open)))
-            return KL_ERR_NOMEM;
-        for (size_t i = 0; i < doc->ninherit; i++) {
-            open[nopen++] = doc->nregions;
-            if (push_region(&doc->regions, &doc->nregions, &cap, 0, len, doc->inherit[i]) != 0)
-                goto oom;
-        }
-    }
+    size_t nids = doc->ninherit;
+    for (size_t k = 0; k < doc->ndirs; k++)
+        nids += doc->dirs[k].nids;
+    open_set o = {NULL, NULL, 16, NULL, 0, NONE};
+    while (o.cap < 2 * nids)
+        o.cap *= 2;
+    o.key = calloc(o.cap, sizeof *o.key);
+    o.region = malloc(o.cap * sizeof *o.region);
+    o.list = malloc((nids ? nids : 1) * sizeof *o.list);
+    if (!o.key || !o.region || !o.list)
+        goto oom;
+    for (size_t i = 0; i < doc->ninherit; i++)
+        if (open_disable(doc, &o, &cap, doc->inherit[i], 0) != 0)
+            goto oom;
     for (size_t k = 0; k < doc->ndirs; k++) {
         const kl_directive *d = &doc->dirs[k];
         size_t le = d->line_end < len ? d->line_end : len;
@@ -158,51 +229,81 @@ kl_status kl_directives_resolve(kl_doc *doc)
                 if (push_region(&doc->regions, &doc->nregions, &cap, a, b, d->ids[i]) != 0)
                     goto oom;
         } else if (d->kind == KL_DIRECTIVE_DISABLE) {
-            size_t want = d->nids ? d->nids : 1;
-            size_t *p = realloc(open, (nopen + want) * sizeof *p);
-            if (!p)
+            if (d->nids == 0 && open_disable(doc, &o, &cap, NULL, le) != 0)
                 goto oom;
-            open = p;
-            for (size_t i = 0; i < want; i++) {
-                open[nopen++] = doc->nregions;
-                if (push_region(&doc->regions, &doc->nregions, &cap, le, len,
-                                d->nids ? d->ids[i] : NULL) != 0)
+            for (size_t i = 0; i < d->nids; i++)
+                if (open_disable(doc, &o, &cap, d->ids[i], le) != 0)
                     goto oom;
-            }
+        } else if (d->nids == 0) {
+            /* a bare enable ends every disable */
+            close_disable(doc, &o.null_region, d->offset);
+            for (size_t j = 0; j < o.nlist; j++)
+                close_disable(doc, &o.region[o.list[j]], d->offset);
+            o.nlist = 0;
         } else {
-            for (size_t j = 0; j < nopen;) {
-                kl_region *r = &doc->regions[open[j]];
-                int match = d->nids == 0;
-                for (size_t i = 0; i < d->nids && !match; i++)
-                    match = r->id && strcmp(r->id, d->ids[i]) == 0;
-                if (match) {
-                    r->end = d->offset;
-                    r->open = 0;
-                    open[j] = open[--nopen];
-                } else {
-                    j++;
-                }
-            }
+            for (size_t i = 0; i < d->nids; i++)
+                close_disable(doc, open_slot(&o, d->ids[i]), d->offset);
         }
     }
-    for (size_t j = 0; j < nopen; j++)
-        doc->regions[open[j]].open = 1;
-    free(open);
+    if (o.null_region != NONE)
+        doc->regions[o.null_region].open = 1;
+    for (size_t j = 0; j < o.nlist; j++)
+        if (o.region[o.list[j]] != NONE)
+            doc->regions[o.region[o.list[j]]].open = 1;
+    free(o.key);
+    free(o.region);
+    free(o.list);
+    /* by ID, and a run of one ID's regions made disjoint: kl_doc_suppressed
+     * looks each ID up by halves */
+    if (doc->nregions > 1)
+        qsort(doc->regions, doc->nregions, sizeof *doc->regions, cmp_region);
+    size_t n = 0;
+    for (size_t i = 0; i < doc->nregions; i++) {
+        kl_region *g = &doc->regions[i], *last = n ? &doc->regions[n - 1] : NULL;
+        int same =
+            last && (last->id == g->id || (last->id && g->id && strcmp(last->id, g->id) == 0));
+        if (same && g->start <= last->end) {
+            if (g->end > last->end)
+                last->end = g->end;
+            last->open |= g->open;
+            continue;
+        }
+        doc->regions[n++] = *g;
+    }
+    doc->nregions = n;
     return KL_OK;
 oom:
-    free(open);
+    free(o.key);
+    free(o.region);
+    free(o.list);
     return KL_ERR_NOMEM;
+}
+
+/* Is offset in one of the regions of id (NULL: of every rule)? */
+static int in_regions_of(const kl_doc *doc, const char *id, size_t offset)
+{
+    /* the first region of id or after it, then the last of id starting at
+     * or before offset */
+    size_t lo = 0, hi = doc->nregions;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const kl_region *g = &doc->regions[mid];
+        kl_region key = {offset, offset, id, 0};
+        if (cmp_region(g, &key) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!lo)
+        return 0;
+    const kl_region *g = &doc->regions[lo - 1];
+    int same = g->id == id || (g->id && id && strcmp(g->id, id) == 0);
+    return same && g->start <= offset && offset < g->end;
 }
 
 int kl_doc_suppressed(const kl_doc *doc, const kl_rule *r, size_t offset)
 {
-    for (size_t i = 0; i < doc->nregions; i++) {
-        const kl_region *g = &doc->regions[i];
-        if (offset < g->start || offset >= g->end)
-            continue;
-        if (!g->id || strcmp(g->id, r->id) == 0 || strcmp(g->id, r->pack->name) == 0 ||
-            strcmp(g->id, kl_category_name(r->category)) == 0 || strcmp(g->id, "all") == 0)
-            return 1;
-    }
-    return 0;
+    return in_regions_of(doc, NULL, offset) || in_regions_of(doc, "all", offset) ||
+           in_regions_of(doc, r->id, offset) || in_regions_of(doc, r->pack->name, offset) ||
+           in_regions_of(doc, kl_category_name(r->category), offset);
 }

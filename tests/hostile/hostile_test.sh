@@ -83,6 +83,16 @@ with open(sys.argv[1], 'w') as f:
 kl -f line "$T/open.txt" > "$T/open.out"
 check "32 MB of quotations that never close" test "$(grep -c 'you-never' "$T/open.out")" -eq 700
 rm -f "$T/open.txt"
+# 750,000 disables, each of its own unknown ID and never enabled, each
+# before a finding: a finding was checked against every region, and an
+# enable against every open disable
+"$PY" -c "
+import sys
+with open(sys.argv[1], 'w') as f:
+    for i in range(750000): f.write('kindlint-disable z%d\\nyou never listen\\n' % i)
+" "$T/dirs.txt"
+check "750,000 open disables" test "$(kl -f line "$T/dirs.txt" 2>/dev/null | grep -c 'you-never')" -eq 750000
+rm -f "$T/dirs.txt"
 # 300,000 findings on one line: the text format shows each with its
 # context without reading the whole line again (it took 40 s for
 # 100,000); SARIF writes each result as it comes (it held every result in

@@ -170,6 +170,74 @@ static void test_directive_ids_and_ranges(void **state)
     kl_rules_free(r);
 }
 
+/* Directives against a plain replay of what they mean, line by line, on
+ * random mixes of disables, enables and next-line directives, with and
+ * without IDs (the rule's id, pack and category, "all", unknown ones). */
+static void test_directive_replay(void **state)
+{
+    (void)state;
+    kl_rules *r = rules_from(never_rule); /* rule r, pack t, category absolute */
+    static const char *const ids[] = {"r", "t", "absolute", "all", "other", "r, other", ""};
+    enum { NIDS = sizeof ids / sizeof ids[0], NKEYS = 6 };
+    /* keys: every rule (a directive without IDs), then the IDs one by one */
+    static const char *const keys[NKEYS] = {"", "r", "t", "absolute", "all", "other"};
+    uint64_t x = 0xD1B54A32D192ED03u;
+    for (int round = 0; round < 2000; round++) {
+        char text[8192];
+        size_t n = 0;
+        int open[NKEYS] = {0}, next[NKEYS] = {0}, expect[64], nexpect = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int lines = 1 + (int)(x % 90);
+        for (int l = 0; l < lines && nexpect < 60; l++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int kind = (int)(x % 8); /* 0-1 disable, 2-3 enable, 4 next line, else text */
+            const char *id = ids[(x >> 8) % NIDS];
+            int now[NKEYS];
+            memcpy(now, next, sizeof now);
+            memset(next, 0, sizeof next);
+            int named[NKEYS] = {0}; /* the keys the directive names */
+            named[0] = !*id;
+            for (int k = 1; k < NKEYS; k++)
+                named[k] = strstr(id, keys[k]) && *id &&
+                           (strcmp(id, keys[k]) == 0 || (k == 1 && strcmp(id, "r, other") == 0) ||
+                            (k == 5 && strcmp(id, "r, other") == 0));
+            if (kind <= 4) {
+                static const char *const verb[] = {"disable", "disable", "enable", "enable",
+                                                   "disable-next-line"};
+                n +=
+                    (size_t)snprintf(text + n, sizeof text - n, "kindlint-%s %s\n", verb[kind], id);
+                for (int k = 0; k < NKEYS; k++) {
+                    if (kind <= 1 && named[k])
+                        open[k] = 1;
+                    if ((kind == 2 || kind == 3) && (named[k] || (!*id)))
+                        open[k] = 0;
+                    if (kind == 4 && named[k])
+                        next[k] = 1;
+                }
+                continue;
+            }
+            int off = 0;
+            for (int k = 0; k < NKEYS - 1; k++) /* "other" names no key of rule r */
+                off |= open[k] || now[k];
+            n += (size_t)snprintf(text + n, sizeof text - n, "you never x%c%c\n", 'a' + l / 26,
+                                  'a' + l % 26);
+            if (!off)
+                expect[nexpect++] = l;
+        }
+        found_list f;
+        assert_int_equal(scan_kind(r, KL_DOC_TEXT, text, n, &f, NULL), KL_OK);
+        if ((int)f.n != nexpect)
+            fail_msg("round %d: %zu findings, %d expected in:\n%s", round, f.n, nexpect, text);
+        for (int i = 0; i < nexpect; i++) {
+            char want[32];
+            snprintf(want, sizeof want, "you never x%c%c", 'a' + expect[i] / 26,
+                     'a' + expect[i] % 26);
+            assert_string_equal(f.items[i].text, want);
+        }
+    }
+    kl_rules_free(r);
+}
+
 /* A directive is found wherever it starts, also after text that holds
  * "k" and "ki" and across the blocks of sixteen bytes the first look
  * reads. */
@@ -312,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_email_parts),
         cmocka_unit_test(test_chat_speakers),
         cmocka_unit_test(test_directive_ids_and_ranges),
+        cmocka_unit_test(test_directive_replay),
         cmocka_unit_test(test_directive_found_anywhere),
         cmocka_unit_test(test_blank_bytes),
         cmocka_unit_test(test_globs),
