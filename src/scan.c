@@ -901,25 +901,34 @@ static kl_status stream_window(kl_stream *s, size_t n, size_t next, int final, k
     if (st != KL_OK)
         return st;
     if (!final) {
-        /* carry the disables still open into the next window */
-        free_inherit(s);
+        /* carry the disables still open into the next window: those of
+         * names that suppress something, one per name, so that they stay
+         * a few hundred however many the input opens */
+        /* (the regions' IDs may be the old list's strings: copied before
+         * it goes) */
+        char **carry = NULL;
+        size_t ncarry = 0;
         for (size_t i = 0; i < doc.nregions; i++) {
-            if (!doc.regions[i].open)
+            if (!doc.regions[i].open ||
+                (doc.regions[i].id && !known_name(s->sc->rules, doc.regions[i].id)))
                 continue;
-            char **p = realloc(s->inherit, (s->ninherit + 1) * sizeof *p);
+            char **p = realloc(carry, (ncarry + 1) * sizeof *p);
             if (!p) {
                 st = KL_ERR_NOMEM;
                 break;
             }
-            s->inherit = p;
-            s->inherit[s->ninherit] = doc.regions[i].id ? strdup(doc.regions[i].id) : NULL;
-            if (doc.regions[i].id && !s->inherit[s->ninherit]) {
+            carry = p;
+            carry[ncarry] = doc.regions[i].id ? strdup(doc.regions[i].id) : NULL;
+            if (doc.regions[i].id && !carry[ncarry]) {
                 st = KL_ERR_NOMEM;
                 break;
             }
-            s->ninherit++;
+            ncarry++;
         }
         kl_doc_close(&doc);
+        free_inherit(s);
+        s->inherit = carry;
+        s->ninherit = ncarry;
         if (st != KL_OK) {
             kl_diag_set(diag, st, s->opt.path, 0, 0, NULL, "out of memory");
             return st;

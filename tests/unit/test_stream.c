@@ -133,6 +133,18 @@ static void test_stream_disable_across_windows(void **state)
     assert_string_equal(whole->items[0].text, "you never c");
     assert_int_equal(stream_all(r, KL_DOC_TEXT, text, n, 65536, part, 0), KL_OK);
     assert_same(whole, part);
+
+    /* a disable of the rule's id (and of a name that suppresses nothing)
+     * carried over three window ends: a window passes on the IDs it
+     * inherited itself */
+    n = (size_t)sprintf(text, "kindlint-disable r other-name\nyou never a\n\n");
+    n += fill(text + n, 3500000, 1);
+    n += (size_t)sprintf(text + n, "\n\nyou never b\n\nkindlint-enable r\n\nyou never c\n");
+    assert_int_equal(scan_kind(r, KL_DOC_TEXT, text, n, whole, NULL), KL_OK);
+    assert_int_equal(whole->n, 1);
+    assert_string_equal(whole->items[0].text, "you never c");
+    assert_int_equal(stream_all(r, KL_DOC_TEXT, text, n, 65536, part, 0), KL_OK);
+    assert_same(whole, part);
     free(whole);
     free(part);
     free(text);
