@@ -14,6 +14,7 @@
  * read from HTML comments.
  */
 #include <md4c.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kl_internal.h"
@@ -25,7 +26,8 @@
 typedef struct md_ctx {
     kl_doc *doc;
     char *shadow;
-    const char *base; /* what md4c parses (after any front matter) */
+    const char *base;  /* what md4c parses (after any front matter) */
+    const char *shift; /* base's bytes at the same offsets in the input */
     int lint_quotes;
     int quote_depth;
     int link_depth;
@@ -34,6 +36,12 @@ typedef struct md_ctx {
     size_t last_end; /* end of the last text copied */
     int oom;
 } md_ctx;
+
+/* The input's bytes for bytes md4c read at p (from base). */
+static const char *to_input(const md_ctx *c, const char *p)
+{
+    return p - c->base + c->shift;
+}
 
 static int in_input(const md_ctx *c, const char *p, size_t n)
 {
@@ -127,9 +135,11 @@ static void read_html(md_ctx *c, const char *p, size_t n)
     }
 }
 
-static int text(MD_TEXTTYPE type, const MD_CHAR *p, MD_SIZE size, void *ud)
+static int text(MD_TEXTTYPE type, const MD_CHAR *run, MD_SIZE size, void *ud)
 {
     md_ctx *c = ud;
+    /* the autolink check below compares md4c's own pointers */
+    const char *p = to_input(c, run);
     if (!in_input(c, p, size))
         return 0; /* a synthetic run (a line break, a NUL replacement) */
     if (type == MD_TEXT_HTML) {
@@ -140,7 +150,7 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *p, MD_SIZE size, void *ud)
         return 0;
     if (c->quote_depth > 0 && !c->lint_quotes)
         return 0;
-    if (c->link_depth > 0 && c->href && p < c->href + c->href_len && c->href < p + size)
+    if (c->link_depth > 0 && c->href && run < c->href + c->href_len && c->href < run + size)
         return 0; /* an autolink: the text is the destination */
     size_t off = (size_t)(p - c->doc->input);
     memcpy(c->shadow + off, p, size);
@@ -179,6 +189,81 @@ static size_t front_matter_end(const char *s, size_t len, size_t start)
     return start; /* never closed: not front matter */
 }
 
+/* md4c 0.4.8 takes time quadratic in the links of a paragraph: "[a][] "
+ * 600,000 times in one paragraph (3.6 MB) took 17 s, and bare URLs
+ * ("www.e.com", "http://e.com") 35 s for 3 MB; 32 MiB would take hours.
+ * Nobody writes a paragraph of GIANT_PARAGRAPH bytes, so in one md4c reads
+ * '[' ']' ':' as '(' ')' ';' and the '.' of "www." as ',' (punctuation as
+ * before, and no syntax outside links): its links and URLs are then text,
+ * the rest of the file is read as before, and the match buffer keeps the
+ * input's bytes. */
+#define GIANT_PARAGRAPH (64u * 1024u)
+
+/* Can the line s[a, e) only continue a paragraph (not start or interrupt
+ * a block)? When in doubt, no: a run of such lines is a paragraph or
+ * part of one. */
+static int plain_line(const char *s, size_t a, size_t e)
+{
+    size_t i = a;
+    while (i < e && i - a < 4 && s[i] == ' ')
+        i++;
+    if (i >= e || s[i] == '\r' || s[i] == '\t' || i - a >= 4)
+        return 0;
+    char c = s[i], d = i + 1 < e ? s[i + 1] : '\n';
+    int gap = d == ' ' || d == '\t' || d == '\r' || d == '\n';
+    if (c == '>' || c == '|' || c == '<' || c == '=' || c == '_')
+        return 0;
+    if ((c == '-' || c == '*' || c == '+' || c == '#') && (gap || d == c))
+        return 0;
+    if ((c == '`' || c == '~') && d == c)
+        return 0;
+    if (c >= '0' && c <= '9') {
+        size_t j = i;
+        while (j < e && s[j] >= '0' && s[j] <= '9')
+            j++;
+        if (j < e && (s[j] == '.' || s[j] == ')'))
+            return 0;
+    }
+    return 1;
+}
+
+/* A copy of s[from, len) in which each run of plain lines longer than
+ * GIANT_PARAGRAPH has no links (as above); NULL when there is no such run
+ * (or no memory: md4c then reads the input itself). */
+static char *tame_giant_paragraphs(const char *s, size_t from, size_t len)
+{
+    char *copy = NULL;
+    size_t run = from; /* where the current run of plain lines starts */
+    for (size_t a = from; a <= len;) {
+        const char *nl = a < len ? memchr(s + a, '\n', len - a) : NULL;
+        size_t e = nl ? (size_t)(nl - s) : len;
+        int plain = a < len && plain_line(s, a, e);
+        if (!plain) {
+            if (a - run > GIANT_PARAGRAPH) {
+                if (!copy && (copy = malloc(len - from)) != NULL)
+                    memcpy(copy, s + from, len - from);
+                for (size_t i = run; copy && i < a; i++) {
+                    char *b = copy + (i - from);
+                    if (*b == '[')
+                        *b = '(';
+                    else if (*b == ']')
+                        *b = ')';
+                    else if (*b == ':')
+                        *b = ';';
+                    else if (*b == '.' && i >= run + 3 && (b[-1] | 0x20) == 'w' &&
+                             (b[-2] | 0x20) == 'w' && (b[-3] | 0x20) == 'w')
+                        *b = ',';
+                }
+            }
+            run = e + 1;
+        }
+        if (a >= len)
+            break;
+        a = nl ? e + 1 : len;
+    }
+    return copy;
+}
+
 kl_status kl_doc_read_markdown(kl_doc *doc, const kl_scan_options *opt, kl_diag *diag)
 {
     if (doc->len > KL_MAX_MARKDOWN) {
@@ -198,7 +283,9 @@ kl_status kl_doc_read_markdown(kl_doc *doc, const kl_scan_options *opt, kl_diag 
     size_t body = front_matter_end(doc->input, doc->len, doc->start);
     if (body > doc->start)
         kl_doc_boundary(doc, body - 1);
-    c.base = doc->input + body;
+    c.shift = doc->input + body;
+    char *tamed = tame_giant_paragraphs(doc->input, body, doc->len);
+    c.base = tamed ? tamed : c.shift;
     MD_PARSER parser;
     memset(&parser, 0, sizeof parser);
     parser.flags = MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH | MD_FLAG_TASKLISTS |
@@ -208,7 +295,9 @@ kl_status kl_doc_read_markdown(kl_doc *doc, const kl_scan_options *opt, kl_diag 
     parser.enter_span = enter_span;
     parser.leave_span = leave_span;
     parser.text = text;
-    if (md_parse(c.base, (MD_SIZE)(doc->len - body), &parser, &c) != 0 && !c.oom) {
+    int failed = md_parse(c.base, (MD_SIZE)(doc->len - body), &parser, &c) != 0;
+    free(tamed);
+    if (failed && !c.oom) {
         kl_diag_set(diag, KL_ERR_INPUT, opt->path, 0, 0, NULL,
                     "the Markdown parser (md4c) gave up on this input");
         return KL_ERR_INPUT;

@@ -71,6 +71,15 @@ open(sys.argv[1], 'w').write('- ' * 100000 + 'you never listen\n\n' + '>' * 1000
 " "$T/nested.md"
 kl -f line --lint-quotes "$T/nested.md" > "$T/nested.out"
 check "100,000 nested list items and quotes" test "$(grep -c 'you-never' "$T/nested.out")" -eq 2
+# one 16 MB Markdown paragraph of links and bare URLs: md4c 0.4.8 is
+# quadratic in a paragraph's links (3 MB of "and www.e.com" lines: 35 s)
+"$PY" -c "
+import sys
+open(sys.argv[1], 'w').write('see www.e.com\\n' * 1000000 + '[a][] and [b](http://e.com)\\n' * 100000 + 'you never listen\\n')
+" "$T/links.md"
+kl -f line "$T/links.md" > "$T/links.out"
+check "a 16 MB paragraph of links" grep -q ':1100001:1: warning: .*\[you-never\]' "$T/links.out"
+rm -f "$T/links.md"
 # 32 MB of chat lines, each opening a quotation that never closes, with no
 # blank line between them (a search per mark to the paragraph's end took
 # about 25 s per MB)

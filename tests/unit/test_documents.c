@@ -170,6 +170,35 @@ static void test_directive_ids_and_ranges(void **state)
     kl_rules_free(r);
 }
 
+/* A paragraph of more than 64 KiB: md4c reads its brackets as
+ * parentheses (it is quadratic in them), so its links are text, and
+ * the paragraphs around it are read as before. */
+static void test_markdown_giant_paragraph(void **state)
+{
+    (void)state;
+    kl_rules *r = rules_from(ONE_RULE("\\bnevermore\\b", ""));
+    size_t cap = 200000, n = 0;
+    char *md = malloc(cap);
+    assert_non_null(md);
+    n += (size_t)sprintf(md + n, "[one](http://x/nevermore) is a link.\n\n");
+    size_t giant = n;
+    n += (size_t)sprintf(md + n, "[two](http://x/nevermore) is text here.\n");
+    while (n < 100000)
+        n += (size_t)sprintf(md + n, "[some words](http://example.com) more words\n");
+    n += (size_t)sprintf(md + n, "\n[three](http://x/nevermore) is a link.\n");
+    found_list f;
+    assert_int_equal(scan_kind(r, KL_DOC_MARKDOWN, md, n, &f, NULL), KL_OK);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.items[0].offset, giant + strlen("[two](http://x/"));
+    assert_slices(md, &f);
+    /* the same paragraph under the size is read as Markdown */
+    n = giant + (size_t)sprintf(md + giant, "[two](http://x/nevermore) is a link.\n");
+    assert_int_equal(scan_kind(r, KL_DOC_MARKDOWN, md, n, &f, NULL), KL_OK);
+    assert_int_equal(f.n, 0);
+    free(md);
+    kl_rules_free(r);
+}
+
 /* Directives against a plain replay of what they mean, line by line, on
  * random mixes of disables, enables and next-line directives, with and
  * without IDs (the rule's id, pack and category, "all", unknown ones). */
@@ -379,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_commit_comments_and_scissors),
         cmocka_unit_test(test_email_parts),
         cmocka_unit_test(test_chat_speakers),
+        cmocka_unit_test(test_markdown_giant_paragraph),
         cmocka_unit_test(test_directive_ids_and_ranges),
         cmocka_unit_test(test_directive_replay),
         cmocka_unit_test(test_directive_found_anywhere),
