@@ -37,10 +37,14 @@ typedef struct md_ctx {
     int oom;
 } md_ctx;
 
-/* The input's bytes for bytes md4c read at p (from base). */
-static const char *to_input(const md_ctx *c, const char *p)
+/* The input's bytes for the n bytes md4c read at p, or NULL when it did
+ * not read them from base (a run it made up: a line break, U+FFFD). */
+static const char *to_input(const md_ctx *c, const char *p, size_t n)
 {
-    return p - c->base + c->shift;
+    size_t len = c->doc->len - (size_t)(c->shift - c->doc->input);
+    if (p < c->base || n > len || (size_t)(p - c->base) > len - n)
+        return NULL;
+    return c->shift + (p - c->base);
 }
 
 static int in_input(const md_ctx *c, const char *p, size_t n)
@@ -139,8 +143,8 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *run, MD_SIZE size, void *ud)
 {
     md_ctx *c = ud;
     /* the autolink check below compares md4c's own pointers */
-    const char *p = to_input(c, run);
-    if (!in_input(c, p, size))
+    const char *p = to_input(c, run, size);
+    if (!p || !in_input(c, p, size))
         return 0; /* a synthetic run (a line break, a NUL replacement) */
     if (type == MD_TEXT_HTML) {
         read_html(c, p, size);
