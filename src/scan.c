@@ -903,9 +903,8 @@ static kl_status stream_window(kl_stream *s, size_t n, size_t next, int final, k
     if (!final) {
         /* carry the disables still open into the next window: those of
          * names that suppress something, one per name, so that they stay
-         * a few hundred however many the input opens */
-        /* (the regions' IDs may be the old list's strings: copied before
-         * it goes) */
+         * a few hundred however many the input opens. The regions' IDs
+         * may be the old list's strings: they are copied before it goes */
         char **carry = NULL;
         size_t ncarry = 0;
         for (size_t i = 0; i < doc.nregions; i++) {
