@@ -4,6 +4,7 @@
  * jsonl). Every output format goes through here, for the CLI and for any
  * other caller of the library.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,7 @@ void kl_reporter_free(kl_reporter *r)
     for (size_t i = 0; i < r->nspeakers; i++)
         free(r->speakers[i].name);
     free(r->speakers);
+    free(r->speaker_slot);
     free(r->path);
     free(r);
 }
@@ -64,30 +66,77 @@ void kl_reporter_begin_file(kl_reporter *r, const char *path, const char *input,
         kl_report_sarif_file(r);
 }
 
+static size_t name_hash(const char *s, size_t n)
+{
+    size_t h = 14695981039346656037u & SIZE_MAX;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * (1099511628211u & SIZE_MAX);
+    return h;
+}
+
+/* The slot of name in the table: its speaker's, or the empty one it
+ * would take. */
+static size_t *speaker_slot(kl_reporter *r, const char *name, size_t len)
+{
+    size_t mask = r->nslots - 1, h = name_hash(name, len) & mask;
+    for (;; h = (h + 1) & mask) {
+        size_t k = r->speaker_slot[h];
+        if (!k ||
+            (r->speakers[k - 1].name_len == len && memcmp(r->speakers[k - 1].name, name, len) == 0))
+            return &r->speaker_slot[h];
+    }
+}
+
+/* Room for one more speaker: the array doubles, and the table with it
+ * (rebuilt), so that a chat of many speakers costs each finding one
+ * lookup. */
+static int speaker_room(kl_reporter *r)
+{
+    if (r->nspeakers == r->speakers_cap) {
+        size_t cap = r->speakers_cap ? 2 * r->speakers_cap : 16;
+        struct kl_speaker_count *p = realloc(r->speakers, cap * sizeof *p);
+        if (!p)
+            return -1;
+        r->speakers = p;
+        r->speakers_cap = cap;
+    }
+    if (2 * (r->nspeakers + 1) > r->nslots) {
+        size_t n = r->nslots ? 2 * r->nslots : 32;
+        size_t *t = calloc(n, sizeof *t);
+        if (!t)
+            return -1;
+        free(r->speaker_slot);
+        r->speaker_slot = t;
+        r->nslots = n;
+        for (size_t i = 0; i < r->nspeakers; i++)
+            *speaker_slot(r, r->speakers[i].name, r->speakers[i].name_len) = i + 1;
+    }
+    return 0;
+}
+
 static void count_speaker(kl_reporter *r, const kl_finding *f)
 {
-    const char *name = f->base + (f->speaker.offset - f->base_offset);
-    size_t n = f->speaker.length, i;
-    for (i = 0; i < r->nspeakers; i++)
-        if (strlen(r->speakers[i].name) == n && memcmp(r->speakers[i].name, name, n) == 0)
-            break;
-    if (i == r->nspeakers) {
-        struct kl_speaker_count *p = realloc(r->speakers, (i + 1) * sizeof *p);
-        if (!p)
-            return;
-        r->speakers = p;
-        memset(&p[i], 0, sizeof p[i]);
-        kl_buf b;
-        kl_buf_init(&b);
-        kl_utf8_sanitize(name, n, &b);
-        if (b.failed || !(p[i].name = kl_buf_detach(&b, NULL))) {
-            kl_buf_free(&b);
-            return;
-        }
-        r->nspeakers++;
+    /* by the name as shown: names that differ only in invalid bytes are
+     * one speaker */
+    kl_buf b;
+    kl_buf_init(&b);
+    kl_utf8_sanitize(f->base + (f->speaker.offset - f->base_offset), f->speaker.length, &b);
+    if (b.failed || !b.data || speaker_room(r) != 0) {
+        kl_buf_free(&b);
+        return;
     }
-    r->speakers[i].findings++;
-    r->speakers[i].by_category[f->rule->category]++;
+    size_t *slot = speaker_slot(r, b.data, b.len);
+    if (!*slot) {
+        struct kl_speaker_count *p = &r->speakers[r->nspeakers];
+        memset(p, 0, sizeof *p);
+        p->name_len = b.len;
+        if (!(p->name = kl_buf_detach(&b, NULL)))
+            return;
+        *slot = ++r->nspeakers;
+    }
+    kl_buf_free(&b);
+    r->speakers[*slot - 1].findings++;
+    r->speakers[*slot - 1].by_category[f->rule->category]++;
 }
 
 void kl_reporter_finding(kl_reporter *r, const kl_finding *f)

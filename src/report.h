@@ -23,13 +23,18 @@ struct kl_reporter {
     int file_has_findings;
     int json_first; /* json: no finding printed yet */
     void *sarif;    /* report_sarif.c state */
-    /* chat: counts per speaker, in order of first finding */
+    /* chat: counts per speaker (by the name as shown), in order of first
+     * finding, found by a hash of the name in speaker_slot (speaker
+     * index + 1, 0 empty; a power of two, at most half full) */
     struct kl_speaker_count {
         char *name;
+        size_t name_len;
         size_t findings;
         size_t by_category[KL_CATEGORY_COUNT];
     } *speakers;
-    size_t nspeakers;
+    size_t nspeakers, speakers_cap;
+    size_t *speaker_slot;
+    size_t nslots;
 };
 
 /* Writes s as valid UTF-8 with control characters (C0 but tab, DEL, C1)
