@@ -15,6 +15,18 @@ check() {
     if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
 }
 kl() { timeout 300 "$KL" --no-config --no-default-rules -r "$HERE/rules.yml" "$@"; }
+# numbered FILE N LINE: FILE with LINE written N times, its %d the count
+# so far (\n in LINE is a line break)
+numbered() {
+    "$PY" -c "
+import sys
+line = sys.argv[3].replace('\\\\n', '\\n')
+with open(sys.argv[1], 'w') as f:
+    for i in range(int(sys.argv[2])): f.write(line.replace('%d', str(i)))
+" "$1" "$2" "$3"
+}
+# found FILE [ARGS...]: how many you-never findings kl ARGS gives on FILE
+found() { f=$1; shift; kl -f line "$@" "$f" 2>/dev/null | grep -c 'you-never'; }
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
@@ -89,36 +101,26 @@ line = 'he said \u201cthat was the plan all along and left\n' * 999 + 'you never
 with open(sys.argv[1], 'w') as f:
     for _ in range(700): f.write(line)
 " "$T/open.txt"
-kl -f line "$T/open.txt" > "$T/open.out"
-check "32 MB of quotations that never close" test "$(grep -c 'you-never' "$T/open.out")" -eq 700
+check "32 MB of quotations that never close" test "$(found "$T/open.txt")" -eq 700
 rm -f "$T/open.txt"
 # 2,500,000 disables (100 MB), each of its own unknown ID and never
 # enabled, each before a finding: a finding was checked against every
 # region and an enable against every open disable (minutes for 5 MB), and
 # each window carried every open disable into the next
-"$PY" -c "
-import sys
-with open(sys.argv[1], 'w') as f:
-    for i in range(2500000): f.write('kindlint-disable z%d\\nyou never listen\\n' % i)
-" "$T/dirs.txt"
+numbered "$T/dirs.txt" 2500000 'kindlint-disable z%d\nyou never listen\n'
 if [ -z "$ASAN" ]; then
     timeout 300 /usr/bin/time -f %M -o "$T/dirs.rss" "$KL" --no-config --no-default-rules -r "$HERE/rules.yml" -f line "$T/dirs.txt" 2>/dev/null | grep -c 'you-never' > "$T/dirs.n"
     check "2,500,000 open disables: under 32 MB of memory" test "$(tail -n 1 "$T/dirs.rss")" -lt 32768
 else
-    kl -f line "$T/dirs.txt" 2>/dev/null | grep -c 'you-never' > "$T/dirs.n"
+    found "$T/dirs.txt" > "$T/dirs.n"
 fi
 check "2,500,000 open disables: every finding" test "$(cat "$T/dirs.n")" -eq 2500000
 rm -f "$T/dirs.txt"
 # a chat of 250,000 speakers, one finding each: each finding was counted
 # by a pass over every speaker so far (62 s for 100,000)
-"$PY" -c "
-import sys
-with open(sys.argv[1], 'w') as f:
-    for i in range(250000): f.write('Name%d: you never listen\\n' % i)
-" "$T/speakers.txt"
-kl -t chat -f line "$T/speakers.txt" > "$T/speakers.out"
-check "250,000 speakers" test "$(grep -c 'you-never' "$T/speakers.out")" -eq 250000
-rm -f "$T/speakers.txt" "$T/speakers.out"
+numbered "$T/speakers.txt" 250000 'Name%d: you never listen\n'
+check "250,000 speakers" test "$(found "$T/speakers.txt" -t chat)" -eq 250000
+rm -f "$T/speakers.txt"
 # 300,000 findings on one line: the text format shows each with its
 # context without reading the whole line again (it took 40 s for
 # 100,000); SARIF writes each result as it comes (it held every result in
