@@ -137,17 +137,9 @@ typedef struct open_set {
 
 #define NONE ((size_t)-1)
 
-static size_t hash_id(const char *s)
-{
-    size_t h = 5381;
-    for (; *s; s++)
-        h = h * 33 + (unsigned char)*s;
-    return h;
-}
-
 static size_t *open_slot(open_set *o, const char *id)
 {
-    size_t i = hash_id(id) & (o->cap - 1);
+    size_t i = kl_hash_bytes(id, strlen(id)) & (o->cap - 1);
     while (o->key[i] && strcmp(o->key[i], id) != 0)
         i = (i + 1) & (o->cap - 1);
     if (!o->key[i]) {
@@ -175,6 +167,12 @@ static void close_disable(kl_doc *doc, size_t *at, size_t end)
         return;
     doc->regions[*at].end = end;
     *at = NONE;
+}
+
+/* Are a and b the same ID (NULL: every rule)? */
+static int same_id(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
 }
 
 /* Regions by ID (NULL first), then by start. */
@@ -260,9 +258,7 @@ kl_status kl_directives_resolve(kl_doc *doc)
     size_t n = 0;
     for (size_t i = 0; i < doc->nregions; i++) {
         kl_region *g = &doc->regions[i], *last = n ? &doc->regions[n - 1] : NULL;
-        int same =
-            last && (last->id == g->id || (last->id && g->id && strcmp(last->id, g->id) == 0));
-        if (same && g->start <= last->end) {
+        if (last && same_id(last->id, g->id) && g->start <= last->end) {
             if (g->end > last->end)
                 last->end = g->end;
             last->open |= g->open;
@@ -297,8 +293,7 @@ static int in_regions_of(const kl_doc *doc, const char *id, size_t offset)
     if (!lo)
         return 0;
     const kl_region *g = &doc->regions[lo - 1];
-    int same = g->id == id || (g->id && id && strcmp(g->id, id) == 0);
-    return same && g->start <= offset && offset < g->end;
+    return same_id(g->id, id) && g->start <= offset && offset < g->end;
 }
 
 int kl_doc_suppressed(const kl_doc *doc, const kl_rule *r, size_t offset)

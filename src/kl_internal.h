@@ -328,6 +328,16 @@ pcre2_code *kl_pattern_compile(const char *pattern, const char *file, const char
  * other error. */
 pcre2_code *kl_pattern_compile_ascii(const char *pattern);
 
+/* FNV-1a of s[0, n), for the hash tables of names (directive IDs, chat
+ * speakers). */
+static inline size_t kl_hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
+    return (size_t)h;
+}
+
 #if defined(__GNUC__)
 /* Sixteen bytes in a vector register (GCC's and clang's vector
  * extensions); a comparison gives 0xFF where it holds, else 0. */

@@ -4,7 +4,6 @@
  * jsonl). Every output format goes through here, for the CLI and for any
  * other caller of the library.
  */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,19 +65,11 @@ void kl_reporter_begin_file(kl_reporter *r, const char *path, const char *input,
         kl_report_sarif_file(r);
 }
 
-static size_t name_hash(const char *s, size_t n)
-{
-    size_t h = 14695981039346656037u & SIZE_MAX;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * (1099511628211u & SIZE_MAX);
-    return h;
-}
-
 /* The slot of name in the table: its speaker's, or the empty one it
  * would take. */
 static size_t *speaker_slot(kl_reporter *r, const char *name, size_t len)
 {
-    size_t mask = r->nslots - 1, h = name_hash(name, len) & mask;
+    size_t mask = r->nslots - 1, h = kl_hash_bytes(name, len) & mask;
     for (;; h = (h + 1) & mask) {
         size_t k = r->speaker_slot[h];
         if (!k ||
