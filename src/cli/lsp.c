@@ -15,21 +15,28 @@
  * (utf-8 when the client offers it, else utf-16, or utf-32). A line ends at
  * \n, \r\n or a lone \r, as the protocol says.
  *
- * Every change is scanned at once and the findings pushed with
- * textDocument/publishDiagnostics; closing a document pushes an empty list.
+ * A change is scanned and its findings pushed with
+ * textDocument/publishDiagnostics once no more messages wait to be read:
+ * a burst of changes (fast typing in a large document) costs one scan,
+ * not one each (LSP_MAX_DEFERRED messages at most), and a request is
+ * answered after the findings of what came before it. Closing a document
+ * pushes an empty list.
  * Code actions rewrite a finding with one of its suggestions or insert a
  * kindlint-disable-next-line directive above it; hover shows the rule's
  * message, explanation and rewrites. A document on disk gets the rules and
  * policy of its own .kindlint.yml chain (setup.c), as the CLI would.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -38,6 +45,11 @@
 /* Larger messages are skipped and answered with an error. */
 #define LSP_MAX_MESSAGE (64u * 1024u * 1024u)
 #define LSP_MAX_HEADER_LINE 1024
+/* Standard input is read this much at a time. */
+#define LSP_INPUT_CHUNK 65536
+/* Changed documents are scanned after at most this many messages, even
+ * while more wait: a client that never pauses still sees findings. */
+#define LSP_MAX_DEFERRED 64u
 
 enum {
     RPC_PARSE_ERROR = -32700,
@@ -87,6 +99,7 @@ typedef struct lsp_doc {
     size_t nfound, capfound;
     lsp_notice *notices;
     size_t nnotices;
+    int dirty; /* changed since its findings were pushed */
 } lsp_doc;
 
 typedef struct lsp_server {
@@ -100,6 +113,12 @@ typedef struct lsp_server {
     int hover_markdown, document_changes;
     lsp_doc **docs;
     size_t ndocs;
+    /* standard input's descriptor, read with read(2) so that what waits to
+     * be read is known */
+    int in_fd;
+    char in[LSP_INPUT_CHUNK];
+    size_t in_pos, in_len;
+    unsigned deferred; /* messages read since the last refresh_all */
 } lsp_server;
 
 /* ------------------------------------------------------------------------ */
@@ -182,23 +201,66 @@ static void log_message(lsp_server *s, int type, const char *fmt, ...)
            json_pack("{s:i,s:s%}", "type", type, "message", text, strlen(text)));
 }
 
-/* Reads past n bytes of standard input. 0 at end of input. */
-static int skip_input(unsigned long long n)
+/* Refills the input buffer when it is empty. Returns 0 at the end of
+ * input (or a read error). */
+static int fill_input(lsp_server *s)
 {
-    char chunk[65536];
+    if (s->in_pos < s->in_len)
+        return 1;
+    for (;;) {
+        ssize_t got = read(s->in_fd, s->in, sizeof s->in);
+        if (got > 0) {
+            s->in_pos = 0;
+            s->in_len = (size_t)got;
+            return 1;
+        }
+        if (got < 0 && errno == EINTR)
+            continue;
+        return 0;
+    }
+}
+
+static int next_byte(lsp_server *s)
+{
+    return fill_input(s) ? (unsigned char)s->in[s->in_pos++] : EOF;
+}
+
+/* Reads n bytes into dst (NULL: drops them). Returns 0 when the input
+ * ends first. */
+static int read_input(lsp_server *s, char *dst, unsigned long long n)
+{
     while (n > 0) {
-        size_t want = n < sizeof chunk ? (size_t)n : sizeof chunk;
-        size_t got = fread(chunk, 1, want, stdin);
-        if (got == 0)
+        if (!fill_input(s))
             return 0;
-        n -= got;
+        size_t k = s->in_len - s->in_pos;
+        if (k > n)
+            k = (size_t)n;
+        if (dst) {
+            memcpy(dst, s->in + s->in_pos, k);
+            dst += k;
+        }
+        s->in_pos += k;
+        n -= k;
     }
     return 1;
 }
 
+/* Does more input wait to be read, without blocking? (The end of input
+ * counts: reading it ends the loop.) */
+static int input_waits(lsp_server *s)
+{
+    if (s->in_pos < s->in_len)
+        return 1;
+    struct pollfd p = {.fd = s->in_fd, .events = POLLIN};
+    int r;
+    while ((r = poll(&p, 1, 0)) < 0 && errno == EINTR)
+        ;
+    return r > 0;
+}
+
 /* Reads the next message's content into *body (caller frees). Returns 1,
  * 0 at the end of input, or -1 for a message that cannot be had (already
- * answered and read past). stdio makes partial reads whole. */
+ * answered and read past). */
 static int read_message(lsp_server *s, char **body, size_t *len)
 {
     char line[LSP_MAX_HEADER_LINE];
@@ -207,7 +269,7 @@ static int read_message(lsp_server *s, char **body, size_t *len)
     for (;;) {
         size_t k = 0;
         int c, long_line = 0;
-        while ((c = getchar()) != EOF && c != '\n') {
+        while ((c = next_byte(s)) != EOF && c != '\n') {
             if (k < sizeof line - 1)
                 line[k++] = (char)c;
             else
@@ -256,7 +318,7 @@ static int read_message(lsp_server *s, char **body, size_t *len)
         return -1;
     }
     if (n > LSP_MAX_MESSAGE) {
-        if (!skip_input(n))
+        if (!read_input(s, NULL, n))
             return 0;
         reply_error(s, NULL, RPC_INVALID_REQUEST,
                     "a message of %llu bytes is over the limit of %u MiB; it was skipped", n,
@@ -265,12 +327,12 @@ static int read_message(lsp_server *s, char **body, size_t *len)
     }
     char *b = malloc((size_t)n + 1);
     if (!b) {
-        if (!skip_input(n))
+        if (!read_input(s, NULL, n))
             return 0;
         reply_error(s, NULL, RPC_INVALID_REQUEST, "out of memory for a message of %llu bytes", n);
         return -1;
     }
-    if (fread(b, 1, (size_t)n, stdin) != (size_t)n) {
+    if (!read_input(s, b, n)) {
         free(b);
         return 0;
     }
@@ -692,6 +754,25 @@ static void publish(lsp_server *s, const char *uri, lsp_doc *d)
     notify(s, "textDocument/publishDiagnostics", params);
 }
 
+/* Scans a changed document and pushes its findings. */
+static void refresh(lsp_server *s, lsp_doc *d)
+{
+    if (!d->dirty)
+        return;
+    d->dirty = 0;
+    lint_doc(s, d);
+    publish(s, d->uri, d);
+}
+
+/* Brings every changed document's findings up to date, in the order the
+ * documents were opened. */
+static void refresh_all(lsp_server *s)
+{
+    s->deferred = 0;
+    for (size_t i = 0; i < s->ndocs && !s->write_failed; i++)
+        refresh(s, s->docs[i]);
+}
+
 /* Replaces [a, b) of the text with t. */
 static int splice(lsp_doc *d, size_t a, size_t b, const char *t, size_t tlen)
 {
@@ -751,8 +832,7 @@ static void did_open(lsp_server *s, json_t *params)
         return;
     }
     s->docs[s->ndocs++] = d;
-    lint_doc(s, d);
-    publish(s, d->uri, d);
+    d->dirty = 1;
 }
 
 static void did_change(lsp_server *s, json_t *params)
@@ -789,8 +869,7 @@ static void did_change(lsp_server *s, json_t *params)
         }
     }
     d->version = version;
-    lint_doc(s, d);
-    publish(s, d->uri, d);
+    d->dirty = 1;
 }
 
 static void did_save(lsp_server *s, json_t *params)
@@ -805,8 +884,7 @@ static void did_save(lsp_server *s, json_t *params)
     if (json_is_string(text) &&
         splice(d, 0, d->len, json_string_value(text), json_string_length(text)) != 0)
         return;
-    lint_doc(s, d);
-    publish(s, d->uri, d);
+    d->dirty = 1;
 }
 
 static void did_close(lsp_server *s, json_t *params)
@@ -1121,6 +1199,8 @@ static void request(lsp_server *s, json_t *id, const char *method, json_t *param
         reply_error(s, id, RPC_INVALID_REQUEST, "%s after shutdown", method);
         return;
     }
+    /* what the client sent before the request is answered first */
+    refresh_all(s);
     int invalid = 0;
     json_t *result;
     if (strcmp(method, "initialize") == 0) {
@@ -1160,8 +1240,7 @@ static void config_changed(lsp_server *s)
     s->setups = NULL;
     for (size_t i = 0; i < s->ndocs; i++) {
         s->docs[i]->config_failed = 0;
-        lint_doc(s, s->docs[i]);
-        publish(s, s->docs[i]->uri, s->docs[i]);
+        s->docs[i]->dirty = 1;
     }
 }
 
@@ -1234,6 +1313,7 @@ int cli_lsp(const cli_opts *o, const kl_rules *rules, const kl_policy *pol)
     s.opts = *o;
     s.pol = pol;
     s.enc = LSP_UTF16;
+    s.in_fd = fileno(stdin);
     s.scanner = kl_scanner_new(rules);
     if (!s.scanner) {
         fputs("kindlint: error: out of memory\n", stderr);
@@ -1242,6 +1322,10 @@ int cli_lsp(const cli_opts *o, const kl_rules *rules, const kl_policy *pol)
     signal(SIGPIPE, SIG_IGN); /* a client gone is a write error, not a signal */
     int exited = 0;
     while (!exited && !s.write_failed) {
+        /* changes are scanned once the client has sent all it has */
+        if (s.deferred >= LSP_MAX_DEFERRED || !input_waits(&s))
+            refresh_all(&s);
+        s.deferred++;
         char *body;
         size_t len;
         int r = read_message(&s, &body, &len);
@@ -1261,6 +1345,8 @@ int cli_lsp(const cli_opts *o, const kl_rules *rules, const kl_policy *pol)
         exited = handle(&s, msg);
         json_decref(msg);
     }
+    if (!exited)
+        refresh_all(&s); /* the input ended: what it changed is still told */
     if (s.write_failed)
         fputs("kindlint: error: cannot write to the client\n", stderr);
     for (size_t i = 0; i < s.ndocs; i++)

@@ -2,8 +2,9 @@
  * fuzz_lsp.c -- arbitrary bytes as the language server's input: framing
  * (headers, Content-Length), JSON, and whatever requests and document
  * edits they hold, through the real server loop (cli_lsp) with the
- * built-in rules. Standard input is the fuzz data (fmemopen) and standard
- * output goes to /dev/null for the call.
+ * built-in rules. Standard input is the fuzz data (in a temporary file:
+ * the server reads its descriptor) and standard output goes to /dev/null
+ * for the call.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -37,9 +38,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (size == 0)
         return 0;
-    FILE *in = fmemopen((void *)data, size, "r");
+    FILE *in = tmpfile();
     if (!in)
         return 0;
+    if (fwrite(data, 1, size, in) != size || fflush(in) != 0 || fseek(in, 0, SEEK_SET) != 0) {
+        fclose(in);
+        return 0;
+    }
     FILE *saved_in = stdin, *saved_out = stdout;
     stdin = in;
     stdout = devnull;

@@ -604,6 +604,90 @@ def test_kinds_and_directives():
         s.kill()
 
 
+def test_burst_of_changes():
+    """Changes that arrive together are scanned once: one
+    publishDiagnostics, of the last version, and before the reply to the
+    request sent with them, whose answer sees the last text."""
+    s = Server()
+    try:
+        s.initialize()
+        uri = temp_uri("burst.txt")
+        check(s.open(uri, "Hello.\n")["diagnostics"] == [], "nothing in the first text")
+        line = "You never listen to me.\n"
+        data = b""
+        for version in range(2, 12):
+            body = json.dumps({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": rng(0, 0, 0, 0), "text": line}]}}).encode()
+            data += b"Content-Length: %d\r\n\r\n" % len(body) + body
+        body = json.dumps({"jsonrpc": "2.0", "id": 900, "method": "textDocument/hover", "params": {
+            "textDocument": {"uri": uri}, "position": {"line": 9, "character": 2}}}).encode()
+        data += b"Content-Length: %d\r\n\r\n" % len(body) + body
+        # one write of at most PIPE_BUF bytes reaches the server whole
+        check(len(data) <= 4096, "the burst fits one atomic pipe write", len(data))
+        s.send_raw(data)
+        m = s.response(900)
+        check(m.get("result") is not None, "hover on the tenth line finds the finding there", m)
+        # a round trip more: nothing else is pushed for the burst
+        check(s.call("textDocument/hover", {"textDocument": {"uri": uri},
+                                            "position": {"line": 10, "character": 0}}) is None,
+              "no finding on the last line")
+        pushed = [p["params"] for p in s.pending
+                  if p.get("method") == "textDocument/publishDiagnostics"
+                  and p["params"]["uri"] == uri]
+        check(len(pushed) == 1, "one push for ten changes", [p.get("version") for p in pushed])
+        check(pushed[0].get("version") == 11, "the push is of the last version", pushed[0])
+        check(len(pushed[0]["diagnostics"]) == 10, "a finding on each of the ten lines",
+              pushed[0]["diagnostics"])
+        s.pending = [p for p in s.pending if p.get("method") != "textDocument/publishDiagnostics"]
+        # a change on its own is still pushed at once
+        got = s.change(uri, 12, [{"range": rng(0, 0, 1, 0), "text": ""}])
+        check(got.get("version") == 12 and len(got["diagnostics"]) == 9, "a lone change", got)
+        check(s.stop() == 0, "clean exit")
+    finally:
+        s.kill()
+
+
+def test_changes_without_pause():
+    """A client that never pauses (here, input from a file, which always has
+    more to read) still sees findings while it types: the server scans
+    after a bounded number of messages, not only when the input ends."""
+    uri = temp_uri("nopause.txt")
+    msgs = [{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}},
+            {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+            {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+                "uri": uri, "languageId": "plaintext", "version": 1, "text": "Hello.\n"}}}]
+    for version in range(2, 302):
+        msgs.append({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"range": rng(0, 0, 0, 0), "text": "You never listen to me.\n"}]}})
+    msgs += [{"jsonrpc": "2.0", "id": 2, "method": "shutdown"}, {"jsonrpc": "2.0", "method": "exit"}]
+    data = b""
+    for m in msgs:
+        body = json.dumps(m).encode()
+        data += b"Content-Length: %d\r\n\r\n" % len(body) + body
+    with tempfile.TemporaryFile() as f:
+        f.write(data)
+        f.seek(0)
+        p = subprocess.run([KINDLINT, "--lsp", "--no-default-rules", "-r", RULES], stdin=f,
+                           capture_output=True, cwd=temp_dir(), timeout=TIMEOUT)
+    check(p.returncode == 0, "clean exit", p.stderr)
+    out, pushed = p.stdout, []
+    while out:
+        head, _, rest = out.partition(b"\r\n\r\n")
+        n = int(head.split(b":")[1])
+        m = json.loads(rest[:n])
+        out = rest[n:]
+        if m.get("method") == "textDocument/publishDiagnostics":
+            pushed.append((m["params"]["version"], len(m["params"]["diagnostics"])))
+    check(len(pushed) >= 3 and pushed[0][0] < 301, "findings are pushed while changes go on",
+          pushed)
+    check(len(pushed) <= 10, "but not for each change", pushed)
+    check(pushed[-1] == (301, 300), "the last push is of the last version, all its findings",
+          pushed[-1])
+    check(all(n == v - 1 for v, n in pushed), "each push matches its version", pushed)
+
+
 def test_kind_from_file_name():
     s = Server()
     try:
