@@ -374,6 +374,11 @@ void kl_reporter_finish(kl_reporter *reporter);
  *  left out when path is NULL. Caller frees with free(); NULL on OOM. */
 char *kl_finding_json(const kl_finding *f, const char *path);
 
+/** s[0..len) as valid UTF-8, NUL-terminated, each invalid byte replaced by
+ *  U+FFFD, as the json formats show text and paths. Caller frees with
+ *  free(); NULL on OOM. */
+char *kl_utf8_clean(const char *s, size_t len);
+
 /** A stream: input fed in pieces of any size and scanned in windows that
  *  end at a paragraph or line break, so memory stays flat whatever the
  *  input's size and findings come before the input ends. For the kinds

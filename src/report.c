@@ -197,6 +197,19 @@ void kl_utf8_sanitize(const char *s, size_t len, kl_buf *b)
     kl_buf_append(b, s + run, len - run);
 }
 
+char *kl_utf8_clean(const char *s, size_t len)
+{
+    kl_buf b;
+    kl_buf_init(&b);
+    kl_utf8_sanitize(s, len, &b);
+    kl_buf_append(&b, "", 1);
+    if (b.failed) {
+        kl_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
 void kl_put_sanitized(FILE *out, const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;

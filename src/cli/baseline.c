@@ -7,7 +7,10 @@
  * FILE then drops findings recorded there: each entry excuses as many
  * findings as it was recorded times, so a second copy of an old sentence
  * is still reported. The file is JSON, sorted, with the matched text for
- * the human reviewing it:
+ * the human reviewing it; paths and text that are not valid UTF-8 are
+ * recorded and looked up with U+FFFD for each invalid byte, as the json
+ * formats show them. It is written entry by entry, so memory holds the
+ * entries and no copy of the file:
  *
  *   {"version": 1, "findings": [
  *     {"path": "docs/a.md", "rule": "you-never", "fingerprint": "…", "text": "…"}]}
@@ -75,9 +78,9 @@ int cli_baseline_add(cli_baseline *b, const char *path, const char *rule, const 
     }
     entry *e = &b->items[b->n];
     memset(e, 0, sizeof *e);
-    e->path = strdup(path);
+    e->path = kl_utf8_clean(path, strlen(path));
     e->rule = strdup(rule);
-    e->text = text ? strndup(text, tlen) : strdup("");
+    e->text = text ? kl_utf8_clean(text, tlen) : strdup("");
     snprintf(e->fp, sizeof e->fp, "%s", fp);
     e->count = 1;
     if (!e->path || !e->rule || !e->text) {
@@ -162,38 +165,51 @@ int cli_baseline_take(cli_baseline *b, const char *path, const char *rule, const
 {
     entry key;
     memset(&key, 0, sizeof key);
-    key.path = (char *)path;
+    /* as recorded: valid UTF-8 (a path that is not is rare; OOM: no match) */
+    char *clean = kl_utf8_clean(path, strlen(path));
+    key.path = clean ? clean : "";
     key.rule = (char *)rule;
     snprintf(key.fp, sizeof key.fp, "%s", fp);
-    entry *e = b->n ? bsearch(&key, b->items, b->n, sizeof *b->items, cmp_entry) : NULL;
+    entry *e = b->n && clean ? bsearch(&key, b->items, b->n, sizeof *b->items, cmp_entry) : NULL;
+    free(clean);
     if (!e || e->count == 0)
         return 0;
     e->count--;
     return 1;
 }
 
+/* s (valid UTF-8) as a JSON string, escaped as jansson escapes it. */
+static int put_string(FILE *f, const char *s)
+{
+    json_t *j = json_string(s);
+    char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    int rc = t && fputs(t, f) >= 0 ? 0 : -1;
+    free(t);
+    return rc;
+}
+
+/* The baseline as JSON_INDENT(2) would print it, an entry at a time. */
+static int put_baseline(FILE *f, const cli_baseline *b)
+{
+    int rc = fputs("{\n  \"version\": 1,\n  \"findings\": ", f) < 0;
+    rc |= fputs(b->n ? "[\n" : "[]", f) < 0;
+    for (size_t i = 0; i < b->n && !rc; i++) {
+        const entry *e = &b->items[i];
+        rc |= fputs("    {\n      \"path\": ", f) < 0 || put_string(f, e->path) != 0;
+        rc |= fputs(",\n      \"rule\": ", f) < 0 || put_string(f, e->rule) != 0;
+        rc |= fputs(",\n      \"fingerprint\": ", f) < 0 || put_string(f, e->fp) != 0;
+        rc |= fputs(",\n      \"text\": ", f) < 0 || put_string(f, e->text) != 0;
+        rc |= fputs(i + 1 < b->n ? "\n    },\n" : "\n    }\n  ]", f) < 0;
+    }
+    rc |= fputs("\n}\n", f) < 0;
+    return rc ? -1 : 0;
+}
+
 int cli_baseline_write(cli_baseline *b, const char *path)
 {
     if (b->n)
         qsort(b->items, b->n, sizeof *b->items, cmp_entry);
-    json_t *root = json_object(), *list = json_array();
-    json_object_set_new(root, "version", json_integer(1));
-    for (size_t i = 0; i < b->n; i++) {
-        json_t *o = json_object();
-        json_object_set_new(o, "path", json_string(b->items[i].path));
-        json_object_set_new(o, "rule", json_string(b->items[i].rule));
-        json_object_set_new(o, "fingerprint", json_string(b->items[i].fp));
-        json_t *t = json_string(b->items[i].text);
-        json_object_set_new(o, "text", t ? t : json_string(""));
-        json_array_append_new(list, o);
-    }
-    json_object_set_new(root, "findings", list);
-    char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(root);
-    if (!s) {
-        fputs("kindlint: error: out of memory\n", stderr);
-        return -1;
-    }
     /* written whole to a temporary file, then renamed over the old one */
     size_t n = strlen(path) + 16;
     char *tmp = malloc(n);
@@ -202,8 +218,8 @@ int cli_baseline_write(cli_baseline *b, const char *path)
         snprintf(tmp, n, "%s.tmp-XXXXXX", path);
         int fd = mkstemp(tmp);
         FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-        if (f && fputs(s, f) >= 0 && fputc('\n', f) != EOF && fflush(f) == 0 &&
-            fsync(fileno(f)) == 0 && fclose(f) == 0) {
+        if (f && put_baseline(f, b) == 0 && fflush(f) == 0 && fsync(fileno(f)) == 0 &&
+            fclose(f) == 0) {
             f = NULL;
             if (chmod(tmp, 0644) == 0 && rename(tmp, path) == 0)
                 rc = 0;
@@ -218,6 +234,5 @@ int cli_baseline_write(cli_baseline *b, const char *path)
         }
     }
     free(tmp);
-    free(s);
     return rc;
 }

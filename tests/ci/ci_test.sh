@@ -36,6 +36,28 @@ kl --write-baseline b2.json one.txt > /dev/null
 printf 'You never listen to me.\nYou never listen to me.\n' > one.txt
 kl --baseline b2.json -f line one.txt > two.out
 check "baseline: a second copy is reported" test "$(grep -c you-never two.out)" -eq 1
+# the file, byte for byte as documented (the fingerprint aside); a name with
+# a quote and a backslash is escaped, one that is not UTF-8 is recorded with
+# U+FFFD and still excuses its finding
+mkdir names && printf 'You never listen to me.\n' > 'names/we"ird\name.txt'
+printf 'You never listen to me.\n' > "names/$(printf 'bad\377.txt')"
+kl --write-baseline names.json names > /dev/null
+sed 's/"fingerprint": "[0-9a-f]\{16\}"/"fingerprint": "FP"/' names.json > names.got
+fffd=$(printf '\357\277\275')
+printf '%s\n' '{' '  "version": 1,' '  "findings": [' '    {' \
+    "      \"path\": \"names/bad$fffd.txt\"," '      "rule": "you-never",' \
+    '      "fingerprint": "FP",' '      "text": "You never listen to me"' '    },' '    {' \
+    '      "path": "names/we\"ird\\name.txt",' '      "rule": "you-never",' \
+    '      "fingerprint": "FP",' '      "text": "You never listen to me"' '    }' '  ]' '}' \
+    > names.want
+check "baseline: the file as documented" cmp names.got names.want
+kl --baseline names.json names > names.out
+check "baseline: names that need escaping or are not UTF-8 are excused" test $? -eq 0
+check "baseline: and nothing is reported" test ! -s names.out
+printf 'Nothing to see.\n' > clean.txt
+kl --write-baseline none.json clean.txt > /dev/null
+printf '{\n  "version": 1,\n  "findings": []\n}\n' > none.want
+check "baseline: no findings, an empty list" cmp none.json none.want
 printf '{"version": 2}' > bad.json
 kl --baseline bad.json notes.txt > /dev/null 2> bad.err
 check "baseline: a bad file is status 2" test $? -eq 2

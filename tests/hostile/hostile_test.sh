@@ -144,6 +144,18 @@ import json, sys
 assert len(json.load(open(sys.argv[1]))['runs'][0]['results']) == 30000" "$T/many.sarif"
 rm -f "$T/many.txt" "$T/many.out" "$T/many.sarif"
 
+# a baseline of 100,000 findings is written entry by entry (the whole file
+# was built in memory first: 133 MB), and then excuses every one of them
+numbered "$T/base.txt" 100000 'You never listen.\n'
+if [ -z "$ASAN" ]; then
+    /usr/bin/time -f %M -o "$T/base.rss" "$KL" --no-config --no-default-rules -r "$HERE/rules.yml" --write-baseline "$T/base.json" "$T/base.txt" > /dev/null
+    check "a baseline of 100,000 findings: written in under 64 MB" test "$(tail -n 1 "$T/base.rss")" -lt 65536
+else
+    kl --write-baseline "$T/base.json" "$T/base.txt" > /dev/null
+fi
+check "a baseline of 100,000 findings: excuses them all" test "$(found "$T/base.txt" --baseline "$T/base.json")" -eq 0
+rm -f "$T/base.txt" "$T/base.json"
+
 # --- hostile rules --------------------------------------------------------------
 "$PY" -c "
 import sys

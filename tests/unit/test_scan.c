@@ -675,6 +675,30 @@ static void test_cursor_in_steps(void **state)
     }
 }
 
+/* kl_utf8_clean: valid UTF-8 unchanged, each invalid byte one U+FFFD. */
+static void test_utf8_clean(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        size_t len;
+        const char *out;
+    } cases[] = {
+        {"plain", 5, "plain"},
+        {"caf\xC3\xA9 \xF0\x9F\x98\x80", 10, "caf\xC3\xA9 \xF0\x9F\x98\x80"},
+        {"a\xFF.txt", 6, "a\xEF\xBF\xBD.txt"},
+        /* a truncated sequence, then an overlong "/": a U+FFFD per byte */
+        {"\xE2\x82x\xC0\xAF", 5, "\xEF\xBF\xBD\xEF\xBF\xBDx\xEF\xBF\xBD\xEF\xBF\xBD"},
+        {"", 0, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = kl_utf8_clean(cases[i].in, cases[i].len);
+        assert_non_null(got);
+        assert_string_equal(got, cases[i].out);
+        free(got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -699,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_policy_and_order),
         cmocka_unit_test(test_catastrophic_pattern_is_bounded),
         cmocka_unit_test(test_cursor_in_steps),
+        cmocka_unit_test(test_utf8_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
