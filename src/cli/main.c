@@ -185,6 +185,9 @@ typedef struct lint_ctx {
     kl_severity fail_on;
     int fail_never;
     cli_lines changed; /* --diff-base */
+    /* -j: held while the shared configuration cache is read (lint_path,
+     * when a printing worker streams a large file) */
+    pthread_mutex_t *setup_mu;
 } lint_ctx;
 
 static int on_finding(const kl_finding *f, void *ud)
@@ -327,13 +330,17 @@ static void lint_path(const char *path, void *ud)
     int is_stdin = strcmp(path, "-") == 0;
     const char *shown = is_stdin ? (o->stdin_filename ? o->stdin_filename : "<stdin>") : path;
     const char *name = is_stdin ? o->stdin_filename : path;
+    if (c->setup_mu)
+        pthread_mutex_lock(c->setup_mu);
     cli_setup *u = cli_setup_for(c->setups, name);
+    kl_file_settings fs = {.quotes = -1};
+    kl_policy *pol = cli_setup_failed(u) ? NULL : cli_policy_for(u, o, name, &fs);
+    if (c->setup_mu)
+        pthread_mutex_unlock(c->setup_mu);
     if (cli_setup_failed(u)) {
         c->errors++;
         return;
     }
-    kl_file_settings fs = {.quotes = -1};
-    kl_policy *pol = cli_policy_for(u, o, name, &fs);
     if (!pol) {
         c->errors++;
         return;
@@ -434,7 +441,11 @@ static int use_color(int setting)
  * for any N: the worker that finishes the next file to print prints it,
  * and the files after it that are done, while the others go on linting.
  * No thread waits for a printer, and none is woken per file. Workers run
- * at most a few files ahead of the printing, which bounds memory. */
+ * at most a few files ahead of the printing, and hold at most
+ * PARALLEL_READ_MAX bytes of a file each, which bounds memory: a larger
+ * text or chat file is streamed by the worker that prints it, when its
+ * turn comes, as without -j. */
+#define PARALLEL_READ_MAX (16u * 1024u * 1024u)
 typedef struct job {
     char *path;
     char *data;
@@ -448,6 +459,7 @@ typedef struct job {
     cli_lines changed;
     int errors;
     int done;
+    int streamed; /* large text or chat: lint_path streams it at its turn */
 } job;
 
 typedef struct pool {
@@ -573,8 +585,15 @@ static void run_job(pool *p, thread_scanners *t, job *j)
         pol = cli_policy_for(u, o, j->path, &j->fs);
     pthread_mutex_unlock(&p->setup_mu);
     kl_scanner *sc = pol ? scanner_for(t, cli_setup_rules(u)) : NULL;
+    kl_doc_kind kind = o->kind_set      ? o->kind
+                       : j->fs.kind_set ? j->fs.kind
+                                        : kl_doc_kind_for_path(j->path);
+    struct stat st;
     kl_diag d;
-    if (!sc) {
+    if (sc && (kind == KL_DOC_TEXT || kind == KL_DOC_CHAT) && stat(j->path, &st) == 0 &&
+        S_ISREG(st.st_mode) && st.st_size > (off_t)PARALLEL_READ_MAX) {
+        j->streamed = 1;
+    } else if (!sc) {
         j->errors++;
     } else if (o->diff_base && cli_changed_lines(j->path, o->diff_base, &j->changed)) {
         fprintf(j->errf, "%s: error: git diff against '%s' failed (is it a revision?)\n",
@@ -587,9 +606,7 @@ static void run_job(pool *p, thread_scanners *t, job *j)
         kl_scan_options so;
         memset(&so, 0, sizeof so);
         so.abi_version = KL_ABI_VERSION;
-        so.kind = o->kind_set    ? o->kind
-                  : j->fs.kind_set ? j->fs.kind
-                                   : kl_doc_kind_for_path(j->path);
+        so.kind = kind;
         so.policy = pol;
         so.lint_quotes = o->lint_quotes || j->fs.quotes == 1;
         so.speaker = o->speaker;
@@ -610,14 +627,20 @@ static void run_job(pool *p, thread_scanners *t, job *j)
     j->errf = NULL;
 }
 
-/* Prints job j as lint_path would have, through the one reporter. */
-static void print_job(lint_ctx *c, job *j)
+/* Prints job j as lint_path would have, through the one reporter; a
+ * streamed job is linted here by lint_path itself. */
+static void print_job(pool *p, job *j)
 {
+    lint_ctx *c = p->c;
     const cli_opts *o = c->o;
     if (j->errlen)
         fwrite(j->err, 1, j->errlen, stderr);
     c->errors += j->errors;
-    if (j->data) {
+    if (j->streamed) {
+        c->setup_mu = &p->setup_mu;
+        lint_path(j->path, c);
+        c->setup_mu = NULL;
+    } else if (j->data) {
         c->shown = j->path;
         c->fail_on = o->fail_on_set || !j->fs.fail_on_set ? o->fail_on : j->fs.fail_on;
         c->fail_never = o->fail_on_set || !j->fs.fail_on_set ? o->fail_never : j->fs.fail_never;
@@ -647,7 +670,7 @@ static void print_ready(pool *p)
     while (p->printed < p->njobs && p->jobs[p->printed]->done) {
         job *j = p->jobs[p->printed];
         pthread_mutex_unlock(&p->mu);
-        print_job(p->c, j);
+        print_job(p, j);
         free(j);
         pthread_mutex_lock(&p->mu);
         p->jobs[p->printed++] = NULL;

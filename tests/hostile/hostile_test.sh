@@ -156,6 +156,21 @@ fi
 check "a baseline of 100,000 findings: excuses them all" test "$(found "$T/base.txt" --baseline "$T/base.json")" -eq 0
 rm -f "$T/base.txt" "$T/base.json"
 
+# -j: a file over 16 MiB is streamed when its turn to print comes, not read
+# whole by a worker (44 MB of it held 48 MB)
+mkdir "$T/jtree"
+numbered "$T/jtree/a.txt" 1000000 'Notes on item %d, and then more of them.\n'
+echo 'You never listen.' >> "$T/jtree/a.txt"
+for i in 1 2 3 4 5 6 7 8; do echo 'You never listen.' > "$T/jtree/b$i.txt"; done
+if [ -z "$ASAN" ]; then
+    /usr/bin/time -f %M -o "$T/jtree.rss" "$KL" --no-config --no-default-rules -r "$HERE/rules.yml" -j2 -f line "$T/jtree" > "$T/jtree.out"
+    check "-j2 on a 44 MB file and small ones: under 32 MB of memory" test "$(tail -n 1 "$T/jtree.rss")" -lt 32768
+else
+    kl -j2 -f line "$T/jtree" > "$T/jtree.out"
+fi
+check "-j2 on a 44 MB file and small ones: every finding" test "$(grep -c 'you-never' "$T/jtree.out")" -eq 9
+rm -rf "$T/jtree" "$T/jtree.out"
+
 # --- hostile rules --------------------------------------------------------------
 "$PY" -c "
 import sys

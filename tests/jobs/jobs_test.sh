@@ -30,6 +30,11 @@ for d in 00 01 02 03 04 05 06 07 08 09 10 11; do
         echo "You never answer my emails about file $i." >> "$p"
     done
 done
+# a file over 16 MiB is streamed by the worker that prints it, when its
+# turn comes (as without -j), not read whole: its finding at the end
+awk 'BEGIN { for (i = 0; i < 300000; i++) print "Notes from the meeting about the release plan, item " i "." }' \
+    > "$T/tree/d03/f20big.txt"
+echo "You never answer my emails about the big file." >> "$T/tree/d03/f20big.txt"
 chmod 000 "$T/tree/d05/f07.txt" 2>/dev/null
 cd "$T"
 
