@@ -34,7 +34,9 @@
 # Environment: SIZE_MB (default 100), KL_MB (default SIZE_MB), NOPF_MB
 # (default 5), RUNS (default 3), GREP_RUNS (runs of the C.UTF-8 grep, over
 # a minute each on 100 MB; default RUNS), TOOLS_RUNS (runs of the other
-# linters, default RUNS: they take minutes each), TOOLS (which of them: default
+# linters, default RUNS: they take minutes each), JOBS_RUNS (runs of the -j1
+# and -j2 cases, default 7: they take a fraction of a second each, so one slow
+# moment of a shared machine would move a median of three), TOOLS (which of them: default
 # "alex write-good proselint"; empty for none), KEEP=1 keeps the temporary
 # directory.
 # Needs /usr/bin/python3 (or python3), standard library only; not hyperfine.
@@ -326,8 +328,8 @@ JFILES=$1
 export JFILES
 # shellcheck disable=SC2086
 {
-    run "kindlint -j1, $JFILES-file tree, text" j1 "$2" /dev/null 0 -- $KLR -j1 "$TREE"
-    run "kindlint -j2, $JFILES-file tree, text" j2 "$2" /dev/null 0 -- $KLR -j2 "$TREE"
+    RUNS=${JOBS_RUNS:-7} run "kindlint -j1, $JFILES-file tree, text" j1 "$2" /dev/null 0 -- $KLR -j1 "$TREE"
+    RUNS=${JOBS_RUNS:-7} run "kindlint -j2, $JFILES-file tree, text" j2 "$2" /dev/null 0 -- $KLR -j2 "$TREE"
 }
 
 echo
