@@ -258,6 +258,19 @@ static void fix_buffer(lint_ctx *c, kl_scanner *scanner, const kl_scan_options *
     kl_fix_result_free(&res);
 }
 
+/* The kind a file is read as: --type, then its configuration, then its
+ * name. */
+static kl_doc_kind file_kind(const cli_opts *o, const kl_file_settings *fs, const char *name)
+{
+    return o->kind_set ? o->kind : fs->kind_set ? fs->kind : kl_doc_kind_for_path(name);
+}
+
+/* Is a file of this kind read as a stream (when not fixed)? */
+static int streams(kl_doc_kind kind)
+{
+    return kind == KL_DOC_TEXT || kind == KL_DOC_CHAT;
+}
+
 /* The scan options for one file, and the fail-on level it is judged by. */
 static void file_options(lint_ctx *c, const kl_policy *pol, const kl_file_settings *fs,
                          const char *shown, const char *name, kl_scan_options *so)
@@ -265,7 +278,7 @@ static void file_options(lint_ctx *c, const kl_policy *pol, const kl_file_settin
     const cli_opts *o = c->o;
     memset(so, 0, sizeof *so);
     so->abi_version = KL_ABI_VERSION;
-    so->kind = o->kind_set ? o->kind : fs->kind_set ? fs->kind : kl_doc_kind_for_path(name);
+    so->kind = file_kind(o, fs, name);
     so->policy = pol;
     so->lint_quotes = o->lint_quotes || fs->quotes == 1;
     so->speaker = o->speaker;
@@ -358,7 +371,7 @@ static void lint_path(const char *path, void *ud)
     }
     if (o->diff_base && is_stdin)
         c->changed.all = 1;
-    if (!fixing && (so.kind == KL_DOC_TEXT || so.kind == KL_DOC_CHAT)) {
+    if (!fixing && streams(so.kind)) {
         kl_reporter_begin_file(c->reporter, shown, NULL, 0);
         stream_path(c, scanner, &so, path, is_stdin);
         kl_reporter_end_file(c->reporter);
@@ -585,13 +598,11 @@ static void run_job(pool *p, thread_scanners *t, job *j)
         pol = cli_policy_for(u, o, j->path, &j->fs);
     pthread_mutex_unlock(&p->setup_mu);
     kl_scanner *sc = pol ? scanner_for(t, cli_setup_rules(u)) : NULL;
-    kl_doc_kind kind = o->kind_set      ? o->kind
-                       : j->fs.kind_set ? j->fs.kind
-                                        : kl_doc_kind_for_path(j->path);
+    kl_doc_kind kind = file_kind(o, &j->fs, j->path);
     struct stat st;
     kl_diag d;
-    if (sc && (kind == KL_DOC_TEXT || kind == KL_DOC_CHAT) && stat(j->path, &st) == 0 &&
-        S_ISREG(st.st_mode) && st.st_size > (off_t)PARALLEL_READ_MAX) {
+    if (sc && streams(kind) && stat(j->path, &st) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size > (off_t)PARALLEL_READ_MAX) {
         j->streamed = 1;
     } else if (!sc) {
         j->errors++;
