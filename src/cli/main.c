@@ -842,10 +842,10 @@ int main(int argc, char **argv)
         bad = "--write needs the files to fix";
     else if (o.to_stdout && !o.fix)
         bad = "--stdout goes with --fix";
-    else if (o.input_jsonl && (fixes || modes || o.npaths > 1 || o.baseline ||
-                               o.write_baseline || o.diff_base || o.jobs > 1))
+    else if (o.input_jsonl &&
+             (fixes || modes || o.npaths > 1 || o.baseline || o.write_baseline || o.diff_base))
         bad = "--input jsonl reads records from standard input (or one file) and takes no "
-              "fixing, baseline, --diff-base or -j options";
+              "fixing, baseline or --diff-base options";
     else if ((o.id_field || o.text_field) && !o.input_jsonl)
         bad = "--id-field and --text-field go with --input jsonl";
     else if (o.fix_blanks && !(o.fix || o.diff || o.write))
@@ -880,7 +880,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: error: cannot open: %s\n", o.paths[0], strerror(errno));
             rc = CLI_ERROR;
         } else {
-            rc = cli_lint_records(&o, cli_setup_scanner(u), pol, in, stdout);
+            rc = cli_lint_records(&o, cli_setup_rules(u), cli_setup_scanner(u), pol, in, stdout);
         }
         if (in && in != stdin)
             fclose(in);

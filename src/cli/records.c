@@ -11,9 +11,11 @@
  * A bad record is answered in place and the rest go on, so one odd line
  * does not fail a map task; the exit status is 1 when a record has a
  * finding at or above --fail-on, else 0 (2 only for a read error of the
- * input itself). Memory holds one record at a time.
+ * input itself). Memory holds one record at a time; with -j N, a few
+ * chunks of records per thread (lint_records_parallel).
  */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,78 +68,305 @@ static void put_error(FILE *out, json_t *id, size_t line, const char *msg)
     }
 }
 
-int cli_lint_records(const cli_opts *o, kl_scanner *sc, const kl_policy *pol, FILE *in,
-                     FILE *out)
+/* Answers one record: line (len bytes, its line break trimmed) is line
+ * lineno of the input. Sets *failing when a finding is at or above
+ * --fail-on. */
+static void lint_record(const cli_opts *o, kl_scanner *sc, const kl_policy *pol, const char *line,
+                        size_t len, size_t lineno, FILE *out, int *failing)
 {
     const char *idf = o->id_field ? o->id_field : "id";
     const char *textf = o->text_field ? o->text_field : "text";
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t n;
-    int failing = 0, status = CLI_OK;
-    while ((n = getline(&line, &cap, in)) > 0) {
-        lineno++;
-        size_t len = (size_t)n;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        if (len == 0) {
-            put_error(out, NULL, lineno, "empty line: expected a JSON object");
-            continue;
-        }
-        json_error_t err;
-        json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
-        if (!rec || !json_is_object(rec)) {
-            char msg[300];
-            if (rec)
-                snprintf(msg, sizeof msg, "expected a JSON object");
-            else
-                snprintf(msg, sizeof msg, "column %d: %s", err.column, err.text);
-            put_error(out, NULL, lineno, msg);
-            json_decref(rec);
-            continue;
-        }
-        json_t *id = json_object_get(rec, idf);
-        json_t *text = json_object_get(rec, textf);
-        if (!json_is_string(text)) {
-            char msg[300];
-            snprintf(msg, sizeof msg, "the record has no string field \"%s\"", textf);
-            put_error(out, id, lineno, msg);
-            json_decref(rec);
-            continue;
-        }
-        record_ctx r = {.o = o};
-        kl_scan_options so;
-        memset(&so, 0, sizeof so);
-        so.abi_version = KL_ABI_VERSION;
-        so.kind = o->kind_set ? o->kind : KL_DOC_TEXT;
-        so.policy = pol;
-        so.lint_quotes = o->lint_quotes;
-        so.speaker = o->speaker;
-        so.on_finding = record_finding;
-        so.userdata = &r;
-        kl_diag d;
-        kl_status st = kl_scan(sc, &so, json_string_value(text), json_string_length(text), &d);
-        if (st != KL_OK || r.oom) {
-            put_error(out, id, lineno, st != KL_OK ? d.message : "out of memory");
-        } else {
-            char *ids = json_dumps(id ? id : json_null(), JSON_ENCODE_ANY | JSON_COMPACT);
-            fprintf(out, "{\"id\":%s,\"findings\":[", ids ? ids : "null");
-            for (size_t i = 0; i < r.n; i++)
-                fprintf(out, "%s%s", i ? "," : "", r.items[i]);
-            fputs("]}\n", out);
-            free(ids);
-            failing |= r.failing;
-        }
-        for (size_t i = 0; i < r.n; i++)
-            free(r.items[i]);
-        free(r.items);
+    if (len == 0) {
+        put_error(out, NULL, lineno, "empty line: expected a JSON object");
+        return;
+    }
+    json_error_t err;
+    json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
+    if (!rec || !json_is_object(rec)) {
+        char msg[300];
+        if (rec)
+            snprintf(msg, sizeof msg, "expected a JSON object");
+        else
+            snprintf(msg, sizeof msg, "column %d: %s", err.column, err.text);
+        put_error(out, NULL, lineno, msg);
         json_decref(rec);
+        return;
+    }
+    json_t *id = json_object_get(rec, idf);
+    json_t *text = json_object_get(rec, textf);
+    if (!json_is_string(text)) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "the record has no string field \"%s\"", textf);
+        put_error(out, id, lineno, msg);
+        json_decref(rec);
+        return;
+    }
+    record_ctx r = {.o = o};
+    kl_scan_options so;
+    memset(&so, 0, sizeof so);
+    so.abi_version = KL_ABI_VERSION;
+    so.kind = o->kind_set ? o->kind : KL_DOC_TEXT;
+    so.policy = pol;
+    so.lint_quotes = o->lint_quotes;
+    so.speaker = o->speaker;
+    so.on_finding = record_finding;
+    so.userdata = &r;
+    kl_diag d;
+    kl_status st = kl_scan(sc, &so, json_string_value(text), json_string_length(text), &d);
+    if (st != KL_OK || r.oom) {
+        put_error(out, id, lineno, st != KL_OK ? d.message : "out of memory");
+    } else {
+        char *ids = json_dumps(id ? id : json_null(), JSON_ENCODE_ANY | JSON_COMPACT);
+        fprintf(out, "{\"id\":%s,\"findings\":[", ids ? ids : "null");
+        for (size_t i = 0; i < r.n; i++)
+            fprintf(out, "%s%s", i ? "," : "", r.items[i]);
+        fputs("]}\n", out);
+        free(ids);
+        *failing |= r.failing;
+    }
+    for (size_t i = 0; i < r.n; i++)
+        free(r.items[i]);
+    free(r.items);
+    json_decref(rec);
+}
+
+/* Answers the lines of buf[0..len), the first of them line first_line:
+ * each ends at a '\n' (the last may not). */
+static void lint_lines(const cli_opts *o, kl_scanner *sc, const kl_policy *pol, const char *buf,
+                       size_t len, size_t first_line, FILE *out, int *failing)
+{
+    size_t lineno = first_line;
+    while (len > 0) {
+        const char *nl = memchr(buf, '\n', len);
+        size_t n = nl ? (size_t)(nl - buf) + 1 : len, k = n;
+        while (k && (buf[k - 1] == '\n' || buf[k - 1] == '\r'))
+            k--;
+        lint_record(o, sc, pol, buf, k, lineno++, out, failing);
+        buf += n;
+        len -= n;
+    }
+}
+
+/* -j N: the input is cut into chunks of whole lines; N workers answer
+ * them, each with its own scanner, into memory; the reading thread writes
+ * the answers chunk after chunk, in input order. At most RING_PER_THREAD
+ * chunks per worker are read and not yet written, so memory holds a few
+ * chunks, not the input. */
+#define CHUNK_BYTES (128u * 1024)
+#define RING_PER_THREAD 4
+
+typedef struct chunk {
+    char *in; /* whole lines, each with its '\n' (the last of the input may lack it) */
+    size_t len, cap;
+    size_t first_line;
+    char *out; /* the answers: in memory, or NULL when the reader is to lint it */
+    size_t outlen;
+    int failing;
+    int done;
+} chunk;
+
+typedef struct rpool {
+    const cli_opts *o;
+    const kl_policy *pol;
+    chunk *ring;
+    size_t nring;
+    size_t filled; /* chunks read (the ring's ends are filled and printed) */
+    size_t taken;  /* chunks taken by a worker */
+    int eof;
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* a chunk to take, or the end */
+    pthread_cond_t done; /* a chunk answered */
+    kl_scanner **sc;     /* one per worker */
+} rpool;
+
+typedef struct worker_arg {
+    rpool *p;
+    kl_scanner *sc;
+} worker_arg;
+
+static void *record_worker(void *arg)
+{
+    worker_arg *a = arg;
+    rpool *p = a->p;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (p->taken == p->filled && !p->eof)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->taken == p->filled)
+            break;
+        chunk *c = &p->ring[p->taken++ % p->nring];
+        pthread_mutex_unlock(&p->mu);
+        FILE *out = open_memstream(&c->out, &c->outlen);
+        if (out) {
+            lint_lines(p->o, a->sc, p->pol, c->in, c->len, c->first_line, out, &c->failing);
+            if (fclose(out) != 0) {
+                free(c->out);
+                c->out = NULL;
+            }
+        } else {
+            c->out = NULL; /* no memory: the reader lints it */
+        }
+        pthread_mutex_lock(&p->mu);
+        c->done = 1;
+        pthread_cond_broadcast(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Writes the oldest chunk read, waiting for its answers; sc lints it
+ * when no worker could. */
+static void write_oldest(rpool *p, size_t *printed, kl_scanner *sc, FILE *out, int *failing)
+{
+    chunk *c = &p->ring[*printed % p->nring];
+    pthread_mutex_lock(&p->mu);
+    while (!c->done)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    if (c->out)
+        fwrite(c->out, 1, c->outlen, out);
+    else
+        lint_lines(p->o, sc, p->pol, c->in, c->len, c->first_line, out, &c->failing);
+    *failing |= c->failing;
+    free(c->out);
+    c->out = NULL;
+    c->outlen = 0;
+    c->len = 0;
+    c->failing = c->done = 0;
+    (*printed)++;
+}
+
+/* Reads lines into the chunk at the ring's end, up to CHUNK_BYTES (at least
+ * one line). Returns 0 at the end of the input, -1 when out of memory. */
+static int read_chunk(chunk *c, FILE *in, char **line, size_t *cap, size_t *lineno)
+{
+    ssize_t n;
+    c->first_line = *lineno + 1;
+    while (c->len < CHUNK_BYTES && (n = getline(line, cap, in)) > 0) {
+        if (c->len + (size_t)n > c->cap) {
+            size_t ncap = c->cap ? c->cap : CHUNK_BYTES;
+            while (ncap < c->len + (size_t)n)
+                ncap *= 2;
+            char *q = realloc(c->in, ncap);
+            if (!q)
+                return -1;
+            c->in = q;
+            c->cap = ncap;
+        }
+        memcpy(c->in + c->len, *line, (size_t)n);
+        c->len += (size_t)n;
+        (*lineno)++;
+    }
+    return c->len > 0;
+}
+
+/* Returns the status, or -1 when there is no memory to start (nothing
+ * read yet). */
+static int lint_records_parallel(const cli_opts *o, const kl_rules *rules, kl_scanner *sc,
+                                 const kl_policy *pol, FILE *in, FILE *out, int *failing)
+{
+    int threads = o->jobs;
+    rpool p;
+    memset(&p, 0, sizeof p);
+    p.o = o;
+    p.pol = pol;
+    p.nring = (size_t)threads * RING_PER_THREAD;
+    p.ring = calloc(p.nring, sizeof *p.ring);
+    worker_arg *args = calloc((size_t)threads, sizeof *args);
+    pthread_t *tids = calloc((size_t)threads, sizeof *tids);
+    if (!p.ring || !args || !tids) {
+        free(p.ring);
+        free(args);
+        free(tids);
+        return -1;
+    }
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.work, NULL);
+    pthread_cond_init(&p.done, NULL);
+    int started = 0;
+    for (int i = 0; i < threads; i++) {
+        args[started].p = &p;
+        args[started].sc = kl_scanner_new(rules);
+        if (!args[started].sc)
+            break;
+        if (pthread_create(&tids[started], NULL, record_worker, &args[started]) != 0) {
+            kl_scanner_free(args[started].sc);
+            break;
+        }
+        started++;
+    }
+    char *line = NULL;
+    size_t cap = 0, lineno = 0, printed = 0;
+    int status = CLI_OK;
+    for (;;) {
+        if (p.filled - printed == p.nring)
+            write_oldest(&p, &printed, sc, out, failing);
+        chunk *c = &p.ring[p.filled % p.nring];
+        int got = read_chunk(c, in, &line, &cap, &lineno);
+        if (got < 0) {
+            fputs("kindlint: error: out of memory\n", stderr);
+            status = CLI_ERROR;
+            c->len = 0;
+        }
+        if (got <= 0)
+            break;
+        pthread_mutex_lock(&p.mu);
+        if (!started)
+            c->done = 1; /* no worker: c->out is NULL, the reader lints it */
+        p.filled++;
+        pthread_cond_signal(&p.work);
+        pthread_mutex_unlock(&p.mu);
+        /* write what is ready, so output flows while input is read */
+        while (printed < p.filled) {
+            pthread_mutex_lock(&p.mu);
+            int ready = p.ring[printed % p.nring].done;
+            pthread_mutex_unlock(&p.mu);
+            if (!ready)
+                break;
+            write_oldest(&p, &printed, sc, out, failing);
+        }
+    }
+    pthread_mutex_lock(&p.mu);
+    p.eof = 1;
+    pthread_cond_broadcast(&p.work);
+    pthread_mutex_unlock(&p.mu);
+    while (printed < p.filled)
+        write_oldest(&p, &printed, sc, out, failing);
+    for (int i = 0; i < started; i++) {
+        pthread_join(tids[i], NULL);
+        kl_scanner_free(args[i].sc);
+    }
+    for (size_t i = 0; i < p.nring; i++)
+        free(p.ring[i].in);
+    free(line);
+    pthread_cond_destroy(&p.done);
+    pthread_cond_destroy(&p.work);
+    pthread_mutex_destroy(&p.mu);
+    free(p.ring);
+    free(args);
+    free(tids);
+    return status;
+}
+
+int cli_lint_records(const cli_opts *o, const kl_rules *rules, kl_scanner *sc, const kl_policy *pol,
+                     FILE *in, FILE *out)
+{
+    int failing = 0, status = -1;
+    if (o->jobs > 1)
+        status = lint_records_parallel(o, rules, sc, pol, in, out, &failing);
+    if (status == -1) { /* one at a time (or no memory for the workers) */
+        status = CLI_OK;
+        char *line = NULL;
+        size_t cap = 0, lineno = 0;
+        ssize_t n;
+        while ((n = getline(&line, &cap, in)) > 0)
+            lint_lines(o, sc, pol, line, (size_t)n, ++lineno, out, &failing);
+        free(line);
     }
     if (ferror(in)) {
         perror("kindlint: error: reading the records");
         status = CLI_ERROR;
     }
-    free(line);
     if (fflush(out) != 0)
         status = CLI_ERROR;
     return status != CLI_OK ? status : failing ? CLI_FINDINGS : CLI_OK;

@@ -66,5 +66,41 @@ if [ "$unread" = 1 ]; then
     check "the error names the file" grep -q 'd05/f07.txt' j4.line.err
 fi
 
+# --input jsonl -j N: records are answered in input order whatever N.
+# 4,000 records in chunks of 128 KiB: some with findings, some malformed,
+# an empty line, a CRLF line, a record of 400 KB, and no final newline
+awk 'BEGIN {
+    big = ""; for (k = 0; k < 8000; k++) big = big "Notes about the plan, item " k ". "
+    for (i = 1; i <= 4000; i++) {
+        if (i % 997 == 0) { print "not json " i; continue }
+        if (i % 1499 == 0) { print ""; continue }
+        if (i == 2500) { printf "{\"id\": %d, \"text\": \"%sYou never listen.\"}\n", i, big; continue }
+        if (i == 3100) { printf "{\"id\": %d, \"text\": \"You never call.\"}\r\n", i; continue }
+        if (i % 7 == 0) text = "You never answer my emails about record " i "."
+        else text = "The meeting about record " i " moved to Tuesday."
+        if (i == 4000) printf "{\"id\": %d, \"text\": \"%s\"}", i, text
+        else printf "{\"id\": %d, \"text\": \"%s\"}\n", i, text
+    }
+}' > records.jsonl
+"$KL" --no-config --input jsonl -j1 records.jsonl > r1.out 2> r1.err
+echo $? > r1.rc
+for n in 2 4 7; do
+    "$KL" --no-config --input jsonl -j"$n" records.jsonl > "r$n.out" 2> "r$n.err"
+    echo $? > "r$n.rc"
+    check "records: -j$n output is -j1's" cmp -s r1.out "r$n.out"
+    check "records: -j$n status is -j1's" cmp -s r1.rc "r$n.rc"
+done
+"$KL" --no-config --input jsonl -j3 < records.jsonl > rstdin.out
+check "records: -j3 from standard input is -j1's" cmp -s r1.out rstdin.out
+check "records: one answer per line" test "$(wc -l < r4.out)" -eq 4000
+# the answers' ids and error lines, in input order, from the -j4 run
+awk '{ if (match($0, /^\{"id":null,"line":[0-9]+/)) print "line " substr($0, 19, RLENGTH - 18);
+       else if (match($0, /^\{"id":[0-9]+/)) print "id " substr($0, 7, RLENGTH - 6) }' r4.out > got_ids.txt
+awk 'BEGIN { for (i = 1; i <= 4000; i++) print ((i % 997 == 0 || i % 1499 == 0) ? "line " : "id ") i }' > want_ids.txt
+check "records: -j4 answers in input order, errors in place" cmp -s want_ids.txt got_ids.txt
+check "records: the 400 KB record's finding" grep -q '"id":2500,"findings":\[{"rule":"you-never"' r4.out
+check "records: the CRLF record's finding" grep -q '"id":3100,"findings":\[{"rule":"you-never"' r4.out
+check "records: findings give status 1" test "$(cat r4.rc)" -eq 1
+
 [ "$fails" -eq 0 ] && echo "all jobs checks passed"
 exit "$fails"
