@@ -741,6 +741,9 @@ kl_status kl_scan(kl_scanner *sc, const kl_scan_options *opt, const char *input,
 /* Streams                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* The stream's first buffer; it doubles up to KL_STREAM_WINDOW. */
+#define STREAM_FIRST_CAP (64u * 1024u)
+
 struct kl_stream {
     kl_scanner *sc;
     kl_scan_options opt;
@@ -953,15 +956,23 @@ kl_status kl_stream_feed(kl_stream *s, const char *data, size_t len, kl_diag *di
     while (len > 0) {
         size_t room = KL_STREAM_WINDOW - s->len;
         size_t take = len < room ? len : room;
-        if (s->cap < KL_STREAM_WINDOW) {
-            char *p = calloc(1, KL_STREAM_WINDOW + KL_SUBJECT_PAD);
+        if (s->cap < s->len + take) {
+            /* the buffer grows to the window as input comes: a small
+             * input (most files) is not given, and made to zero, a whole
+             * window; every byte up to cap + KL_SUBJECT_PAD is defined */
+            size_t cap = s->cap ? s->cap : STREAM_FIRST_CAP;
+            while (cap < s->len + take)
+                cap *= 2;
+            cap = cap < KL_STREAM_WINDOW ? cap : KL_STREAM_WINDOW;
+            char *p = realloc(s->buf, cap + KL_SUBJECT_PAD);
             if (!p) {
                 s->failed = 1;
                 kl_diag_set(diag, KL_ERR_NOMEM, s->opt.path, 0, 0, NULL, "out of memory");
                 return KL_ERR_NOMEM;
             }
+            memset(p + s->cap, 0, cap + KL_SUBJECT_PAD - s->cap);
             s->buf = p;
-            s->cap = KL_STREAM_WINDOW;
+            s->cap = cap;
         }
         memcpy(s->buf + s->len, data, take);
         s->len += take;
