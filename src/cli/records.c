@@ -170,13 +170,12 @@ typedef struct rpool {
     const kl_policy *pol;
     chunk *ring;
     size_t nring;
-    size_t filled; /* chunks read (the ring's ends are filled and printed) */
+    size_t filled; /* chunks read so far: chunk k is ring[k % nring] until written */
     size_t taken;  /* chunks taken by a worker */
     int eof;
     pthread_mutex_t mu;
     pthread_cond_t work; /* a chunk to take, or the end */
     pthread_cond_t done; /* a chunk answered */
-    kl_scanner **sc;     /* one per worker */
 } rpool;
 
 typedef struct worker_arg {
