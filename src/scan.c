@@ -741,8 +741,8 @@ kl_status kl_scan(kl_scanner *sc, const kl_scan_options *opt, const char *input,
 /* Streams                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* The stream's first buffer; it doubles up to KL_STREAM_WINDOW. */
-#define STREAM_FIRST_CAP (64u * 1024u)
+/* The stream's first buffer, at least; it doubles up to KL_STREAM_WINDOW. */
+#define STREAM_FIRST_CAP 4096u
 
 struct kl_stream {
     kl_scanner *sc;
@@ -964,13 +964,15 @@ kl_status kl_stream_feed(kl_stream *s, const char *data, size_t len, kl_diag *di
             while (cap < s->len + take)
                 cap *= 2;
             cap = cap < KL_STREAM_WINDOW ? cap : KL_STREAM_WINDOW;
-            char *p = realloc(s->buf, cap + KL_SUBJECT_PAD);
+            char *p =
+                s->buf ? realloc(s->buf, cap + KL_SUBJECT_PAD) : calloc(1, cap + KL_SUBJECT_PAD);
             if (!p) {
                 s->failed = 1;
                 kl_diag_set(diag, KL_ERR_NOMEM, s->opt.path, 0, 0, NULL, "out of memory");
                 return KL_ERR_NOMEM;
             }
-            memset(p + s->cap, 0, cap + KL_SUBJECT_PAD - s->cap);
+            if (s->buf)
+                memset(p + s->cap, 0, cap + KL_SUBJECT_PAD - s->cap);
             s->buf = p;
             s->cap = cap;
         }
