@@ -231,17 +231,59 @@ static void write_oldest(rpool *p, size_t *printed, kl_scanner *sc, FILE *out, i
     c->out = NULL;
     c->outlen = 0;
     c->len = 0;
+    if (c->cap > 4 * CHUNK_BYTES) { /* a long line's: not kept for the next */
+        free(c->in);
+        c->in = NULL;
+        c->cap = 0;
+    }
     c->failing = c->done = 0;
     (*printed)++;
 }
 
-/* Reads lines into the chunk at the ring's end, up to CHUNK_BYTES (at least
- * one line). Returns 0 at the end of the input, -1 when out of memory. */
-static int read_chunk(chunk *c, FILE *in, char **line, size_t *cap, size_t *lineno)
+/* The input of -j: getline's buffer, and a long line already read for
+ * the next chunk. */
+typedef struct reader {
+    FILE *in;
+    char *line;
+    size_t cap;
+    size_t pending; /* the length of that line in line, or 0 */
+    size_t lineno;  /* the lines put in chunks */
+} reader;
+
+/* Makes rd's line of n bytes the empty chunk c's: the buffers change
+ * hands, nothing is copied. */
+static void take_line(chunk *c, reader *rd, size_t n)
 {
+    char *t = c->in;
+    size_t tcap = c->cap;
+    c->in = rd->line;
+    c->cap = rd->cap;
+    rd->line = t;
+    rd->cap = tcap;
+    c->len = n;
+    rd->lineno++;
+}
+
+/* Reads lines into the empty chunk c, up to CHUNK_BYTES; a line of
+ * CHUNK_BYTES or more is a chunk of its own. Returns 0 at the end of the
+ * input, -1 when out of memory. */
+static int read_chunk(chunk *c, reader *rd)
+{
+    c->first_line = rd->lineno + 1;
+    if (rd->pending) {
+        take_line(c, rd, rd->pending);
+        rd->pending = 0;
+        return 1;
+    }
     ssize_t n;
-    c->first_line = *lineno + 1;
-    while (c->len < CHUNK_BYTES && (n = getline(line, cap, in)) > 0) {
+    while (c->len < CHUNK_BYTES && (n = getline(&rd->line, &rd->cap, rd->in)) > 0) {
+        if ((size_t)n >= CHUNK_BYTES) {
+            if (c->len == 0)
+                take_line(c, rd, (size_t)n);
+            else
+                rd->pending = (size_t)n;
+            break;
+        }
         if (c->len + (size_t)n > c->cap) {
             size_t ncap = c->cap ? c->cap : CHUNK_BYTES;
             while (ncap < c->len + (size_t)n)
@@ -252,9 +294,9 @@ static int read_chunk(chunk *c, FILE *in, char **line, size_t *cap, size_t *line
             c->in = q;
             c->cap = ncap;
         }
-        memcpy(c->in + c->len, *line, (size_t)n);
+        memcpy(c->in + c->len, rd->line, (size_t)n);
         c->len += (size_t)n;
-        (*lineno)++;
+        rd->lineno++;
     }
     return c->len > 0;
 }
@@ -294,14 +336,14 @@ static int lint_records_parallel(const cli_opts *o, const kl_rules *rules, kl_sc
         }
         started++;
     }
-    char *line = NULL;
-    size_t cap = 0, lineno = 0, printed = 0;
+    reader rd = {.in = in};
+    size_t printed = 0;
     int status = CLI_OK;
     for (;;) {
         if (p.filled - printed == p.nring)
             write_oldest(&p, &printed, sc, out, failing);
         chunk *c = &p.ring[p.filled % p.nring];
-        int got = read_chunk(c, in, &line, &cap, &lineno);
+        int got = read_chunk(c, &rd);
         if (got < 0) {
             fputs("kindlint: error: out of memory\n", stderr);
             status = CLI_ERROR;
@@ -337,7 +379,7 @@ static int lint_records_parallel(const cli_opts *o, const kl_rules *rules, kl_sc
     }
     for (size_t i = 0; i < p.nring; i++)
         free(p.ring[i].in);
-    free(line);
+    free(rd.line);
     pthread_cond_destroy(&p.done);
     pthread_cond_destroy(&p.work);
     pthread_mutex_destroy(&p.mu);

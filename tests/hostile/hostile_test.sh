@@ -171,6 +171,28 @@ fi
 check "-j2 on a 44 MB file and small ones: every finding" test "$(grep -c 'you-never' "$T/jtree.out")" -eq 9
 rm -rf "$T/jtree" "$T/jtree.out"
 
+# --input jsonl -j2: a record of 40 MB after a small one is a chunk of its
+# own, handed from the reader to a worker, not copied (a copy held 40 MB more)
+"$PY" -c "
+import json, sys
+with open(sys.argv[1], 'w') as f:
+    f.write(json.dumps({'id': 1, 'text': 'ok'}) + '\\n')
+    f.write(json.dumps({'id': 2, 'text': 'Notes on the plan. ' * 2100000 + 'You never listen.'}) + '\\n')
+    f.write(json.dumps({'id': 3, 'text': 'You never call.'}) + '\\n')
+" "$T/big.jsonl"
+if [ -z "$ASAN" ]; then
+    /usr/bin/time -f %M -o "$T/rec1.rss" "$KL" --no-config --no-default-rules -r "$HERE/rules.yml" --input jsonl -j1 "$T/big.jsonl" > "$T/rec1.out"
+    /usr/bin/time -f %M -o "$T/rec2.rss" "$KL" --no-config --no-default-rules -r "$HERE/rules.yml" --input jsonl -j2 "$T/big.jsonl" > "$T/rec2.out"
+    check "a 40 MB record with -j2: no more memory than -j1, within 16 MB" \
+        test "$(tail -n 1 "$T/rec2.rss")" -lt "$(( $(tail -n 1 "$T/rec1.rss") + 16384 ))"
+    check "a 40 MB record with -j2: the answers of -j1" cmp -s "$T/rec1.out" "$T/rec2.out"
+else
+    kl --input jsonl -j2 "$T/big.jsonl" > "$T/rec2.out"
+fi
+check "a 40 MB record with -j2: three answers, with the findings" \
+    test "$(grep -c 'you-never' "$T/rec2.out")" -eq 2 -a "$(wc -l < "$T/rec2.out")" -eq 3
+rm -f "$T/big.jsonl" "$T/rec1.out" "$T/rec2.out"
+
 # --- hostile rules --------------------------------------------------------------
 "$PY" -c "
 import sys
