@@ -99,8 +99,9 @@ int cli_changed_lines(const char *path, const char *ref, cli_lines *lines);
 int cli_lines_touch(const cli_lines *lines, unsigned first, unsigned last);
 void cli_lines_free(cli_lines *lines);
 
-/* records.c: --input jsonl, from in to out, with sc (one of rules'), or
- * with -j N scanners of rules'. Returns the exit status. */
+/* records.c: --input jsonl, from in to out, with sc (a scanner of
+ * rules); with -j N, on N threads with scanners of their own. Returns the
+ * exit status. */
 int cli_lint_records(const cli_opts *o, const kl_rules *rules, kl_scanner *sc, const kl_policy *pol,
                      FILE *in, FILE *out);
 
