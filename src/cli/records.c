@@ -8,6 +8,9 @@
  *                                            offsets into the record's text
  *   {"id": ID, "line": N, "error": "..."}    a record that cannot be read
  *
+ * A "\u0000" in the text is a NUL, as in a file: a boundary no match
+ * crosses, not a bad record.
+ *
  * A bad record is answered in place and the rest go on, so one odd line
  * does not fail a map task; the exit status is 1 when a record has a
  * finding at or above --fail-on, else 0 (2 only for a read error of the
@@ -81,7 +84,7 @@ static void lint_record(const cli_opts *o, kl_scanner *sc, const kl_policy *pol,
         return;
     }
     json_error_t err;
-    json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
+    json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
     if (!rec || !json_is_object(rec)) {
         char msg[300];
         if (rec)
