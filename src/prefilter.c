@@ -3018,9 +3018,45 @@ static const unsigned char idle_text[SEEN_BATCH];
         }                                                                                          \
     }
 
+/* DEFINE_RUN for one pass, when no other pass has a text and no text is
+ * left for them: the tail of a batch, or a batch of one (a short message).
+ * The idle passes' steps cost as much as a busy one's, so a lone pass
+ * steps alone. */
+#define DEFINE_RUN1(name, table_type, table, multiplier)                                           \
+    static void name(const struct kl_prefilter *pf, pass *p)                                       \
+    {                                                                                              \
+        const table_type *tr = pf->table;                                                          \
+        const uint32_t mul = (multiplier), out_first = pf->out_first;                              \
+        const unsigned char *cls = pf->cls;                                                        \
+        while (p->i < p->len) {                                                                    \
+            pass_flush(pf, p);                                                                     \
+            if (p->i >= p->len) /* the flush learnt all */                                         \
+                return;                                                                            \
+            size_t rest = p->len - p->i, room = SEEN_BATCH - p->nseen;                             \
+            size_t m = rest < room ? rest : room;                                                  \
+            const unsigned char *t0 = p->t + p->i;                                                 \
+            uint32_t s0 = p->s;                                                                    \
+            noted *w0 = p->seen + p->nseen;                                                        \
+            size_t k;                                                                              \
+            for (k = 0; k < m; k++) {                                                              \
+                if (may_fold(*t0))                                                                 \
+                    break;                                                                         \
+                STEP(t0, s0, w0);                                                                  \
+            }                                                                                      \
+            p->s = s0;                                                                             \
+            p->nseen = (size_t)(w0 - p->seen);                                                     \
+            p->i += k;                                                                             \
+            if (k < m)                                                                             \
+                pass_step(pf, p);                                                                  \
+        }                                                                                          \
+    }
+
 DEFINE_RUN(pass_run_narrow, uint16_t, trans16, pf->width)
 DEFINE_RUN(pass_run_narrow32, uint16_t, trans16, 32) /* a shift */
 DEFINE_RUN(pass_run_wide, uint32_t, trans, 1)
+DEFINE_RUN1(pass_run1_narrow, uint16_t, trans16, pf->width)
+DEFINE_RUN1(pass_run1_narrow32, uint16_t, trans16, 32)
+DEFINE_RUN1(pass_run1_wide, uint32_t, trans, 1)
 
 /* The outputs still pending, the queued rules, and the list in rule order.
  * Returns its length. */
@@ -3111,10 +3147,22 @@ void kl_prefilter_batch(const struct kl_prefilter *pf, const kl_prefilter_text *
                     pass_idle(&p[q]);
                 }
             }
-            busy |= p[q].len != 0;
+            busy += p[q].len != 0;
         }
         if (!busy)
             return;
+        if (busy == 1 && next >= n) {
+            int q = 0;
+            while (!p[q].len)
+                q++;
+            if (pf->trans16 && pf->width == 32)
+                pass_run1_narrow32(pf, &p[q]);
+            else if (pf->trans16)
+                pass_run1_narrow(pf, &p[q]);
+            else
+                pass_run1_wide(pf, &p[q]);
+            continue;
+        }
         if (pf->trans16 && pf->width == 32)
             pass_run_narrow32(pf, p);
         else if (pf->trans16)
