@@ -215,9 +215,8 @@ struct kl_rule {
     pcre2_code *re;
     /* JIT compilation is lazy: a rule's first KL_JIT_AFTER candidate
      * sentences (none in a large input, KL_JIT_EAGER_BYTES) run in PCRE2's
-     * interpreter (re, unless), and then its ASCII
-     * twin and copies of its unless-patterns are JIT-compiled (jit_ascii,
-     * jit_unless) by kl_rule_prepare, so a rule that meets few candidates
+     * interpreter (re), and then its ASCII twin is JIT-compiled
+     * (jit_ascii) by kl_rule_prepare, so a rule that meets few candidates
      * never pays for JIT code. The originals are never changed, so other
      * threads may go on interpreting them meanwhile. jit_state: 0 not yet,
      * KL_JIT_BUSY a thread is compiling (the others interpret), KL_JIT_ON
@@ -225,6 +224,13 @@ struct kl_rule {
      * claimed by compare-and-swap, set with release. */
     atomic_int jit_state;
     atomic_uint jit_uses;
+    /* the unless-patterns run only where the pattern matched, far more
+     * seldom: copies of them are JIT-compiled (jit_unless) at the rule's
+     * KL_JIT_AFTER-th match (its first when eager), by
+     * kl_rule_prepare_unless (unless_state and unless_uses, as jit_state
+     * and jit_uses) */
+    atomic_int unless_state;
+    atomic_uint unless_uses;
     /* the pattern's own JIT code (jit_re) is made at once for a rule
      * without an ASCII twin, else at its KL_JIT_AFTER-th candidate sentence
      * that is not ASCII only (utf_state and utf_uses, as jit_state and
@@ -294,11 +300,16 @@ enum { KL_JIT_ON = 1, KL_JIT_OFF = 2, KL_JIT_NOT_YET = 3, KL_JIT_BUSY = 4 };
 
 /* Makes r ready for one more candidate sentence, from any thread: counts
  * it, and at the KL_JIT_AFTER-th (at once when eager) JIT-compiles the
- * rule's ASCII twin and copies of its unless-patterns (and of its pattern
- * when it has no twin); while one thread compiles, others are told to
- * interpret. Returns KL_JIT_ON (run jit_ascii on ASCII, jit_unless), else
- * KL_JIT_NOT_YET or KL_JIT_OFF (interpret re and unless). */
+ * rule's ASCII twin (or a copy of its pattern when it has no twin); while
+ * one thread compiles, others are told to interpret. Returns KL_JIT_ON
+ * (run jit_ascii on ASCII), else KL_JIT_NOT_YET or KL_JIT_OFF (interpret
+ * re). */
 int kl_rule_prepare(kl_rule *r, int eager);
+/* The same for r's unless-patterns, before they run on a sentence where
+ * the pattern matched: JIT-compiles copies of them at the KL_JIT_AFTER-th
+ * (at once when eager). Returns KL_JIT_ON (run jit_unless), else
+ * KL_JIT_NOT_YET or KL_JIT_OFF (run unless). */
+int kl_rule_prepare_unless(kl_rule *r, int eager);
 /* After kl_rule_prepare gave KL_JIT_ON, for a sentence jit_ascii cannot
  * take: counts it and JIT-compiles a copy of the pattern (jit_re) at the
  * KL_JIT_AFTER-th (at once when eager). Returns KL_JIT_ON (run jit_re),

@@ -848,12 +848,30 @@ int kl_rule_prepare(kl_rule *r, int eager)
     int state = jit_claim(&r->jit_state, &r->jit_uses, eager);
     if (state)
         return state;
-    pcre2_code **unless = r->nunless ? calloc(r->nunless, sizeof *unless) : NULL;
     /* the ASCII twin: a sentence of ASCII only runs it, faster */
     pcre2_code *ascii = jit_or_free(kl_pattern_compile_ascii(r->pattern));
     /* without a twin, every sentence needs the pattern's own JIT code */
     pcre2_code *re = ascii ? NULL : jit_or_free(pcre2_code_copy(r->re));
-    int ok = (ascii || re) && (unless || !r->nunless);
+    state = KL_JIT_OFF;
+    if (ascii || re) {
+        r->jit_ascii = ascii;
+        if (re) {
+            r->jit_re = re;
+            atomic_store_explicit(&r->utf_state, KL_JIT_ON, memory_order_release);
+        }
+        state = KL_JIT_ON;
+    }
+    atomic_store_explicit(&r->jit_state, state, memory_order_release);
+    return state;
+}
+
+int kl_rule_prepare_unless(kl_rule *r, int eager)
+{
+    int state = jit_claim(&r->unless_state, &r->unless_uses, eager);
+    if (state)
+        return state;
+    pcre2_code **unless = r->nunless ? calloc(r->nunless, sizeof *unless) : NULL;
+    int ok = unless != NULL;
     /* pcre2_match runs an unless-pattern's JIT code when it has some */
     for (size_t u = 0; ok && u < r->nunless; u++) {
         ok = (unless[u] = pcre2_code_copy(r->unless[u])) != NULL;
@@ -862,21 +880,14 @@ int kl_rule_prepare(kl_rule *r, int eager)
     }
     state = KL_JIT_OFF;
     if (ok) {
-        r->jit_ascii = ascii;
         r->jit_unless = unless;
-        if (re) {
-            r->jit_re = re;
-            atomic_store_explicit(&r->utf_state, KL_JIT_ON, memory_order_release);
-        }
         state = KL_JIT_ON;
     } else {
-        pcre2_code_free(ascii);
-        pcre2_code_free(re);
         for (size_t u = 0; unless && u < r->nunless; u++)
             pcre2_code_free(unless[u]);
         free(unless);
     }
-    atomic_store_explicit(&r->jit_state, state, memory_order_release);
+    atomic_store_explicit(&r->unless_state, state, memory_order_release);
     return state;
 }
 

@@ -309,9 +309,12 @@ static int is_limit_error(int rc)
 
 /* Does one of the rule's unless-patterns match the sentence? A pattern that
  * hits a limit counts as a match: when in doubt, stay quiet. */
-static int unless_hits(scan_ctx *c, const kl_rule *r, int jit, const unsigned char *subj,
-                       size_t slen, size_t sstart)
+static int unless_hits(scan_ctx *c, kl_rule *r, int eager, const unsigned char *subj, size_t slen,
+                       size_t sstart)
 {
+    if (!r->nunless)
+        return 0;
+    int jit = kl_rule_prepare_unless(r, eager) == KL_JIT_ON;
     for (size_t u = 0; u < r->nunless; u++) {
         int rc = pcre2_match(jit ? r->jit_unless[u] : r->unless[u], subj, slen, 0,
                              PCRE2_NO_UTF_CHECK, c->sc->md, c->sc->mctx);
@@ -446,8 +449,7 @@ static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *
         const kl_rule *r = rules->rules[ri];
         if (!kl_policy_is_enabled(c->opt->policy, r))
             continue;
-        /* JIT code for the unless-patterns, and for this pattern: the
-         * ASCII twin, or the pattern's own */
+        /* JIT code for this pattern: the ASCII twin, or the pattern's own */
         int jit = kl_rule_prepare(rules->rules[ri], eager) == KL_JIT_ON, jit_main = jit;
         const pcre2_code *re = r->re;
         if (jit) {
@@ -512,7 +514,7 @@ static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *
                 f.captures[k].offset = (size_t)-1;
             if (first) {
                 first = 0;
-                if (unless_hits(c, r, jit, subj, slen, ss))
+                if (unless_hits(c, rules->rules[ri], eager, subj, slen, ss))
                     break;
             }
             if (f.offset + f.length < keep_from ||
