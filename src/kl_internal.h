@@ -242,6 +242,10 @@ struct kl_rule {
      * on a sentence of ASCII only it matches as re does, in about three
      * quarters of the time (kl_pattern_compile_ascii) */
     pcre2_code *jit_ascii;
+    /* a rule of the precompiled packs has its twin precompiled too
+     * (kl_pre_rule.twin): kl_rule_prepare decodes it, not compiles it */
+    int twin_known;
+    const unsigned char *twin_image;
     pcre2_code **jit_unless;
     pcre2_code **unless;
     size_t nunless;
@@ -497,15 +501,16 @@ int kl_env_on(const char *name);
 
 /* The default packs precompiled at build time (kindlint-precompile): what
  * libcyaml loaded from each embedded pack, every rule's patterns as
- * pcre2_serialize_encode wrote them, every rule's prefilter clauses and the
- * default set's prefilter. Loading them skips parsing YAML, compiling
- * patterns, deriving clauses and building the automaton. npacks is 0 in
- * the build of kindlint-precompile itself. */
+ * pcre2_serialize_encode wrote them (and each rule's ASCII twin apart),
+ * every rule's prefilter clauses and the default set's prefilter. Loading them skips parsing YAML,
+ * compiling patterns, deriving clauses and building the automaton. npacks is 0 in the build of
+ * kindlint-precompile itself. */
 typedef struct kl_pre_rule {
     uint32_t nclauses;
     const uint32_t *clause_lits;
     const char *const *lits;
-    const char *desc; /* kl_rule.triggers_desc */
+    const char *desc;          /* kl_rule.triggers_desc */
+    const unsigned char *twin; /* its ASCII twin, serialized; NULL: none */
 } kl_pre_rule;
 
 struct kl_y_pack;

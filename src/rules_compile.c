@@ -843,13 +843,25 @@ static pcre2_code *jit_or_free(pcre2_code *c)
     return c;
 }
 
+/* r's ASCII twin, not yet JIT-compiled: decoded when precompiled, else
+ * compiled (NULL: none). */
+static pcre2_code *rule_twin(const kl_rule *r)
+{
+    if (!r->twin_known)
+        return kl_pattern_compile_ascii(r->pattern);
+    pcre2_code *twin = NULL;
+    if (r->twin_image && pcre2_serialize_decode(&twin, 1, r->twin_image, NULL) != 1)
+        return kl_pattern_compile_ascii(r->pattern); /* no memory to decode it */
+    return twin;
+}
+
 int kl_rule_prepare(kl_rule *r, int eager)
 {
     int state = jit_claim(&r->jit_state, &r->jit_uses, eager);
     if (state)
         return state;
     /* the ASCII twin: a sentence of ASCII only runs it, faster */
-    pcre2_code *ascii = jit_or_free(kl_pattern_compile_ascii(r->pattern));
+    pcre2_code *ascii = jit_or_free(rule_twin(r));
     /* without a twin, every sentence needs the pattern's own JIT code */
     pcre2_code *re = ascii ? NULL : jit_or_free(pcre2_code_copy(r->re));
     state = KL_JIT_OFF;

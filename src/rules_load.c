@@ -337,6 +337,8 @@ static int add_precompiled(kl_rules *rules, kl_status *st, kl_diag *diag)
     }
     for (size_t k = 0; k < pre->nrules && *st == KL_OK; k++) {
         const kl_pre_rule *pr = &pre->rules[k];
+        rules->rules[first + k]->twin_known = 1;
+        rules->rules[first + k]->twin_image = pr->twin;
         if (kl_rule_set_clauses(rules->rules[first + k], pr->nclauses, pr->clause_lits, pr->lits,
                                 pr->desc) != KL_OK) {
             kl_diag_set(diag, KL_ERR_NOMEM, "builtin", 0, 0, NULL, "out of memory");

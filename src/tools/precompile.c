@@ -232,16 +232,44 @@ static int write_all(FILE *o, kl_y_pack **yp, const kl_rules *rules)
         }
         fputs("};\n", o);
     }
+    /* each rule's ASCII twin, serialized on its own: kl_rule_prepare
+     * decodes one when the rule first needs it */
+    unsigned char *has_twin = calloc(rules->count ? rules->count : 1, 1);
+    if (!has_twin)
+        return -1;
+    for (size_t i = 0; i < rules->count; i++) {
+        pcre2_code *twin = kl_pattern_compile_ascii(rules->rules[i]->pattern);
+        if (!twin)
+            continue;
+        const pcre2_code *one[1] = {twin};
+        rc = pcre2_serialize_encode(one, 1, &bytes, &size, NULL);
+        pcre2_code_free(twin);
+        if (rc != 1) {
+            fprintf(stderr, "kindlint-precompile: pcre2_serialize_encode failed (%d)\n", (int)rc);
+            free(has_twin);
+            return -1;
+        }
+        fprintf(o, "_Alignas(16) static const unsigned char t%zu[%zu] = {", i, (size_t)size);
+        for (size_t k = 0; k < size; k++)
+            fprintf(o, "%s%u,", k % 32 ? "" : "\n", bytes[k]);
+        fputs("};\n", o);
+        pcre2_serialize_free(bytes);
+        has_twin[i] = 1;
+    }
     fprintf(o, "static const kl_pre_rule pre_rules[%zu] = {\n", rules->count);
     for (size_t i = 0; i < rules->count; i++) {
         if (rules->rules[i]->nclauses) {
             fprintf(o, "    {%zu, c%zu_n, c%zu_l, ", rules->rules[i]->nclauses, i, i);
             put_str(o, rules->rules[i]->triggers_desc);
-            fputs("},\n", o);
         } else {
-            fputs("    {0, NULL, NULL, NULL},\n", o);
+            fputs("    {0, NULL, NULL, NULL", o);
         }
+        if (has_twin[i])
+            fprintf(o, ", t%zu},\n", i);
+        else
+            fputs(", NULL},\n", o);
     }
+    free(has_twin);
     fputs("};\n\n", o);
 
     if (kl_prefilter_write_c(rules->prefilter, o, "kl_pre_prefilter") != 0) {

@@ -1735,6 +1735,15 @@ static void test_precompiled_matches_yaml(void **state)
                 assert_int_equal(pattern_info(a->unless[u], infos[k]),
                                  pattern_info(b->unless[u], infos[k]));
         }
+        /* the ASCII twin: decoded from the precompiled packs, compiled from
+         * the YAML; the same pattern either way, or none either way */
+        assert_int_equal(a->twin_known, 1);
+        assert_int_equal(b->twin_known, 0);
+        assert_int_equal(kl_rule_prepare(pre->rules[i], 1), kl_rule_prepare(yaml->rules[i], 1));
+        assert_int_equal(a->jit_ascii != NULL, b->jit_ascii != NULL);
+        for (size_t k = 0; a->jit_ascii && k < sizeof infos / sizeof infos[0]; k++)
+            assert_int_equal(pattern_info(a->jit_ascii, infos[k]),
+                             pattern_info(b->jit_ascii, infos[k]));
     }
 
     /* texts: every example, and word soup from them */
