@@ -502,9 +502,10 @@ int kl_env_on(const char *name);
 /* The default packs precompiled at build time (kindlint-precompile): what
  * libcyaml loaded from each embedded pack, every rule's patterns as
  * pcre2_serialize_encode wrote them (and each rule's ASCII twin apart),
- * every rule's prefilter clauses and the default set's prefilter. Loading them skips parsing YAML,
- * compiling patterns, deriving clauses and building the automaton. npacks is 0 in the build of
- * kindlint-precompile itself. */
+ * every rule's prefilter clauses and the default set's prefilter. Loading
+ * them skips parsing YAML, compiling patterns, deriving clauses and
+ * building the automaton. npacks is 0 in the build of kindlint-precompile
+ * itself. */
 typedef struct kl_pre_rule {
     uint32_t nclauses;
     const uint32_t *clause_lits;
