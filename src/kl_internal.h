@@ -265,6 +265,10 @@ struct kl_rule {
     /* prefilter */
     kl_clause *clauses;
     size_t nclauses;
+    /* clauses[0] is the rule's `triggers:`, which the author vouches a
+     * sentence holds, not that a match does: it does not bound where a
+     * match starts (kl_prefilter_text.lim) */
+    int triggered;
     char *triggers_desc;
     /* id, message, pattern, feelings and examples are the precompiled
      * packs' (static, never written): not copied at load, not freed */
@@ -330,7 +334,8 @@ kl_status kl_rules_from_yaml(kl_rules *rules, const struct kl_y_pack *yp, const 
  * result the offset in the original. */
 char *kl_pattern_expand_quotes(const char *pattern, size_t **map);
 
-/* Compiles a pattern with the project's options; on error fills diag. */
+/* Compiles a pattern with the project's options (UTF, UCP, CASELESS,
+ * NEVER_BACKSLASH_C and USE_OFFSET_LIMIT); on error fills diag. */
 pcre2_code *kl_pattern_compile(const char *pattern, const char *file, const char *rule_id,
                                const char *what, const kl_yaml_index *idx, const char *path,
                                kl_diag *diag);
@@ -461,7 +466,13 @@ typedef struct kl_prefilter_text {
     unsigned char *mark;
     uint32_t *list;
     size_t *n;
+    /* NULL, or a word per rule: for each rule listed, how far into the
+     * text a match of it can start (the end of the last literal of its
+     * anchor clause there, which every match holds at or after its start),
+     * or KL_NO_LIMIT; the scan gives it to PCRE2 as the offset limit */
+    uint32_t *lim;
 } kl_prefilter_text;
+#define KL_NO_LIMIT UINT32_MAX
 void kl_prefilter_batch(const struct kl_prefilter *pf, const kl_prefilter_text *texts, size_t n);
 /* The same as a byte per rule in cand, 1 for a candidate (for tests). */
 void kl_prefilter_candidates(const struct kl_prefilter *pf, const char *text, size_t len,

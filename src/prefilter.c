@@ -29,16 +29,14 @@
  *    strings); \b at its edges is kept, and so is the start of a word
  *    that the pattern puts after white space, punctuation or ^ (in
  *    "you\s+(?:so\s+)*(?:idiot|fool)", "idiot" and "fool" start words: the
- *    scan does not take "tomfoolery"). A positive lookaround outside any
+ *    scan does not take "tomfoolery"). A positive lookahead outside any
  *    group adds the clauses its body requires (the sentence is the
- *    subject, so it holds them). An emoji (U+1F000 to U+1FAFF, which no
- *    case folding touches) is its UTF-8 bytes. It is conservative:
- *    whatever it does not understand (other classes, \w, backreferences,
- *    negative lookarounds, conditional groups, repetition, a branch
- *    without a literal) contributes nothing, and constructs it
- *    cannot read with certainty ((?C callouts, (*ACCEPT), a "{" that is
- *    not {n}, {n,} or {n,m}, \10 and up) give the rule no derived clause
- *    at all. It follows (?x) (white space and # comments), \Q...\E, named
+ *    subject, so it holds them); a lookbehind adds none (below). An emoji (U+1F000 to U+1FAFF,
+ * which no case folding touches) is its UTF-8 bytes. It is conservative: whatever it does not
+ * understand (other classes, \w, backreferences, negative lookarounds, conditional groups,
+ * repetition, a branch without a literal) contributes nothing, and constructs it cannot read with
+ * certainty ((?C callouts, (*ACCEPT), a "{" that is not {n}, {n,} or {n,m}, \10 and up) give the
+ * rule no derived clause at all. It follows (?x) (white space and # comments), \Q...\E, named
  *    groups and subroutine calls ((?&name), (?1), \g<name>, with
  *    (?(DEFINE)...)): a call requires what the called group requires. It
  *    assumes the compile options of kl_pattern_compile (UTF, UCP,
@@ -91,6 +89,15 @@
 #include <string.h>
 
 #include "kl_internal.h"
+
+/* Every literal a clause derived from a pattern holds lies in the text a
+ * match reads from its start on: in what it consumes, or in a lookahead
+ * (which reads on from where it stands). So a match cannot start after
+ * the end of the last literal of any such clause in the sentence, and the
+ * scan gives PCRE2 that offset limit (kl_prefilter_text.lim): it stops
+ * trying once past it. A lookbehind reads text before the match, which is
+ * why its body adds no clause; `triggers:` (which the author vouches the
+ * sentence holds, not the match) set no limit (ENTRY_BOUND). */
 
 /* In a literal, a word boundary (\\b) at its start or end: "\x01idiot\x01"
  * is "idiot" as a whole word. The automaton finds a literal only where its
@@ -1052,6 +1059,10 @@ static void parse_star_group(deriv *d, item *it)
                                         "negative_lookbehind",
                                         "non_atomic_positive_lookahead",
                                         "non_atomic_positive_lookbehind"};
+    /* the positive lookaheads, whose bodies add clauses (a lookbehind's
+     * text is before the match) */
+    static const char *const ahead[] = {"pla", "napla", "positive_lookahead",
+                                        "non_atomic_positive_lookahead"};
     size_t start = d->i;
     while (d->i < d->n && (isalpha(d->p[d->i]) || d->p[d->i] == '_'))
         d->i++;
@@ -1062,9 +1073,7 @@ static void parse_star_group(deriv *d, item *it)
         if (is_one_of(name, len, groups, sizeof groups / sizeof groups[0]))
             parse_group_body(d, it, 1);
         else if (is_one_of(name, len, looks, sizeof looks / sizeof looks[0]))
-            parse_lookaround(d, it,
-                             name[0] == 'p' || (len > 3 && memcmp(name, "nap", 3) == 0) ||
-                                 (len > 19 && memcmp(name, "non_atomic_positive", 19) == 0));
+            parse_lookaround(d, it, is_one_of(name, len, ahead, sizeof ahead / sizeof ahead[0]));
         else
             d->bail = 1;
         return;
@@ -1262,7 +1271,7 @@ static void parse_group(deriv *d, item *it)
         if (c2 == '=' || c2 == '!' || c2 == '*') {
             d->i += 3;
             size_t body = d->i;
-            parse_lookaround(d, it, c2 != '!');
+            parse_lookaround(d, it, 0); /* before the match: no clause */
             if (c2 == '!' && !d->bail && no_word_before(d->p + body, d->i - 1 - body))
                 it->word_start = 1;
         } else {
@@ -2145,6 +2154,9 @@ kl_status kl_rule_derive_clauses(kl_rule *rule)
 #define ENTRY_WB_AFTER 0x10000000u
 /* take_marks also gives this, for a literal that must start a word */
 #define ENTRY_WB_BEFORE 0x20000000u
+/* ... on a rule's anchor literal: where it ends bounds where the rule's
+ * match can start (a derived clause, not `triggers:`) */
+#define ENTRY_BOUND 0x08000000u
 #define ENTRY_ID 0x003FFFFFu /* a rule index or a literal id */
 
 struct kl_prefilter {
@@ -2189,6 +2201,7 @@ typedef struct lit_ref {
     int checked;    /* in a clause rule_met checks (not the anchor): has an id */
     uint32_t state; /* where it ends in the trie */
     uint32_t wb;    /* ENTRY_WB_*, or 0 */
+    uint32_t bound; /* ENTRY_BOUND, or 0 */
 } lit_ref;
 
 /* Takes the word-boundary marks off a folded literal (in place) and
@@ -2413,7 +2426,8 @@ static int build_automaton(struct kl_prefilter *pf, lit_ref *lits, size_t nlits,
         if (lits[i].checked)
             ownv[fill[s]++] = ENTRY_LIT | wb | ((*litid)[lit_key(&lits[i])] % HIT_BITS);
         if (lits[i].anchor)
-            ownv[fill[s]++] = lits[i].rule | wb | (lits[i].anchor == 2 ? ENTRY_SURE : 0);
+            ownv[fill[s]++] =
+                lits[i].rule | wb | lits[i].bound | (lits[i].anchor == 2 ? ENTRY_SURE : 0);
     }
     /* failure links in breadth-first order; missing moves become the
      * failure state's moves, so the scan never follows a link */
@@ -2701,7 +2715,10 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
                 used += flen + 1;
                 uint32_t wb = take_marks(f, &flen);
                 lits[n++] = (lit_ref){
-                    f, flen, (uint32_t)r, checked ? 0 : nusable == 1 ? 2 : 1, checked, 0, wb};
+                    f,           flen,
+                    (uint32_t)r, checked ? 0 : nusable == 1 ? 2 : 1,
+                    checked,     0,
+                    wb,          checked || (rule->triggered && c == 0) ? 0 : ENTRY_BOUND};
             }
             if (checked)
                 end_lit[ncl++] = (uint32_t)n;
@@ -2805,6 +2822,7 @@ typedef struct pass {
     uint32_t s;
     unsigned char *mark;
     uint32_t *list;
+    uint32_t *lim; /* kl_prefilter_text.lim */
     size_t n;
     int all; /* every rule: KELVIN SIGN, LONG S, or an OUT_ALL state */
     size_t nq, nseen;
@@ -2849,6 +2867,9 @@ static int take_outputs(const struct kl_prefilter *pf, pass *p)
                 continue;
             }
             uint32_t r = e & ENTRY_ID;
+            /* in order: the last write is the last hit */
+            if (p->lim)
+                p->lim[r] = e & ENTRY_BOUND ? (uint32_t)(seen[i].at + 1 - t) : KL_NO_LIMIT;
             if (e & ENTRY_SURE) {
                 if (!cand[r]) {
                     cand[r] = 1;
@@ -2869,9 +2890,10 @@ static int take_outputs(const struct kl_prefilter *pf, pass *p)
 }
 
 static void pass_init(const struct kl_prefilter *pf, pass *p, const char *text, size_t len,
-                      unsigned char *mark, uint32_t *list)
+                      unsigned char *mark, uint32_t *list, uint32_t *lim)
 {
     p->t = (const unsigned char *)text;
+    p->lim = lim;
     p->len = has_table(pf) ? len : 0;
     p->i = 0;
     p->s = 0;
@@ -3065,9 +3087,13 @@ static size_t pass_finish(const struct kl_prefilter *pf, pass *p)
     size_t nrules = pf->nrules;
     uint32_t *list = p->list;
     unsigned char *mark = p->mark;
+    for (size_t k = 0; p->lim && k < pf->nalways; k++)
+        p->lim[pf->always[k]] = KL_NO_LIMIT;
     if (!has_table(pf))
         return p->n;
     if (p->all || !take_outputs(pf, p)) {
+        for (size_t r = 0; p->lim && r < nrules; r++)
+            p->lim[r] = KL_NO_LIMIT;
         memset(mark, 0, nrules);
         for (size_t r = 0; r < nrules; r++)
             list[r] = (uint32_t)r;
@@ -3107,7 +3133,7 @@ size_t kl_prefilter_list(const struct kl_prefilter *pf, const char *text, size_t
                          unsigned char *mark, uint32_t *list)
 {
     size_t n = 0;
-    kl_prefilter_text one = {text, len, mark, list, &n};
+    kl_prefilter_text one = {text, len, mark, list, &n, NULL};
     kl_prefilter_batch(pf, &one, 1);
     return n;
 }
@@ -3141,7 +3167,7 @@ void kl_prefilter_batch(const struct kl_prefilter *pf, const kl_prefilter_text *
             while (!p[q].len && next < n) {
                 at[q] = next++;
                 pass_init(pf, &p[q], texts[at[q]].text, texts[at[q]].len, texts[at[q]].mark,
-                          texts[at[q]].list);
+                          texts[at[q]].list, texts[at[q]].lim);
                 if (!p[q].len) { /* an empty text, or the prefilter off: done */
                     texts[at[q]].n[0] = pass_finish(pf, &p[q]);
                     pass_idle(&p[q]);

@@ -254,7 +254,10 @@ pcre2_code *kl_pattern_compile(const char *pattern, const char *file, const char
     }
     int errcode = 0;
     PCRE2_SIZE erroff = 0;
-    uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_NEVER_BACKSLASH_C;
+    /* USE_OFFSET_LIMIT: the scan tells a rule's pattern how far into a
+     * sentence a match can start (kl_prefilter_text.lim) */
+    uint32_t opts =
+        PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_NEVER_BACKSLASH_C | PCRE2_USE_OFFSET_LIMIT;
     pcre2_code *re =
         pcre2_compile((PCRE2_SPTR)expanded, PCRE2_ZERO_TERMINATED, opts, &errcode, &erroff, NULL);
     if (!re) {
@@ -319,7 +322,8 @@ pcre2_code *kl_pattern_compile_ascii(const char *pattern)
         PCRE2_SIZE erroff = 0;
         /* \x{2019} and the like do not compile without UTF: no twin */
         re = pcre2_compile((PCRE2_SPTR)expanded, PCRE2_ZERO_TERMINATED,
-                           PCRE2_CASELESS | PCRE2_NEVER_BACKSLASH_C, &errcode, &erroff, NULL);
+                           PCRE2_CASELESS | PCRE2_NEVER_BACKSLASH_C | PCRE2_USE_OFFSET_LIMIT,
+                           &errcode, &erroff, NULL);
     }
     free(expanded);
     return re;
@@ -641,6 +645,7 @@ static kl_status compile_rule(kl_rules *set, build_ctx *c, const kl_pack *pack, 
     }
     if (y->triggers_count) {
         /* explicit prefilter: one clause of the given literals */
+        r->triggered = 1;
         r->clauses = calloc(1, sizeof *r->clauses);
         if (!r->clauses || !(r->clauses[0].lits = calloc(y->triggers_count, sizeof(char *))))
             goto nomem;

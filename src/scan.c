@@ -35,10 +35,12 @@
 struct kl_scanner {
     const kl_rules *rules;
     pcre2_match_data *md;
-    pcre2_match_context *mctx;
+    pcre2_match_context *mctx; /* for unless-patterns */
+    pcre2_match_context *rctx; /* the same, for a rule's pattern: its offset limit */
     pcre2_jit_stack *jit_stack;
     unsigned char *mark[SCAN_BATCH]; /* kl_prefilter_batch's scratch */
     uint32_t *cand[SCAN_BATCH];      /* the candidate rules of a batch of sentences */
+    uint32_t *lim[SCAN_BATCH];       /* and how far into each a rule's match can start */
     unsigned char *limited;          /* rules that hit a PCRE2 limit in this scan */
     uint64_t scanned;                /* bytes of sentences scanned, in all scans */
     kl_finding *found;
@@ -68,7 +70,8 @@ kl_scanner *kl_scanner_new(const kl_rules *rules)
     for (int k = 0; k < SCAN_BATCH; k++) {
         sc->mark[k] = calloc(1, n);
         sc->cand[k] = malloc(n * sizeof *sc->cand[k]);
-        ok &= sc->mark[k] && sc->cand[k];
+        sc->lim[k] = malloc(n * sizeof *sc->lim[k]);
+        ok &= sc->mark[k] && sc->cand[k] && sc->lim[k];
     }
     sc->limited = malloc(n);
     if (!sc->md || !sc->mctx || !sc->jit_stack || !ok || !sc->limited) {
@@ -79,6 +82,10 @@ kl_scanner *kl_scanner_new(const kl_rules *rules)
     pcre2_set_depth_limit(sc->mctx, KL_DEPTH_LIMIT);
     pcre2_set_heap_limit(sc->mctx, KL_HEAP_LIMIT_KIB);
     pcre2_jit_stack_assign(sc->mctx, NULL, sc->jit_stack);
+    if (!(sc->rctx = pcre2_match_context_copy(sc->mctx))) {
+        kl_scanner_free(sc);
+        return NULL;
+    }
     return sc;
 }
 
@@ -88,10 +95,12 @@ void kl_scanner_free(kl_scanner *sc)
         return;
     pcre2_match_data_free(sc->md);
     pcre2_match_context_free(sc->mctx);
+    pcre2_match_context_free(sc->rctx);
     pcre2_jit_stack_free(sc->jit_stack);
     for (int k = 0; k < SCAN_BATCH; k++) {
         free(sc->mark[k]);
         free(sc->cand[k]);
+        free(sc->lim[k]);
     }
     free(sc->limited);
     free(sc->found);
@@ -282,12 +291,13 @@ typedef struct scan_ctx {
     int large; /* the whole input is large: JIT-compile rules at once */
 } scan_ctx;
 
+/* A rule's pattern from off on, within the offset limit set on sc->rctx. */
 static int match_at(kl_scanner *sc, const pcre2_code *re, int jit, const unsigned char *subj,
                     size_t slen, size_t off)
 {
     if (jit)
-        return pcre2_jit_match(re, subj, slen, off, 0, sc->md, sc->mctx);
-    return pcre2_match(re, subj, slen, off, PCRE2_NO_UTF_CHECK, sc->md, sc->mctx);
+        return pcre2_jit_match(re, subj, slen, off, 0, sc->md, sc->rctx);
+    return pcre2_match(re, subj, slen, off, PCRE2_NO_UTF_CHECK, sc->md, sc->rctx);
 }
 
 static void notice(scan_ctx *c, size_t offset, const kl_rule *r, const char *fmt, const char *a)
@@ -429,7 +439,8 @@ static int all_ascii(const unsigned char *s, size_t n)
 }
 
 /* Scans one sentence with its candidate rules. */
-static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *cand)
+static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *cand,
+                               const uint32_t *lim)
 {
     kl_scanner *sc = c->sc;
     const kl_rules *rules = sc->rules;
@@ -460,6 +471,8 @@ static kl_status scan_sentence(scan_ctx *c, const sentence *sn, const uint32_t *
             else if ((jit_main = kl_rule_prepare_utf(rules->rules[ri], eager) == KL_JIT_ON))
                 re = r->jit_re;
         }
+        /* no match starts past the last literal that anchors the rule */
+        pcre2_set_offset_limit(sc->rctx, lim[ri] == KL_NO_LIMIT ? PCRE2_UNSET : lim[ri]);
         size_t off = 0;
         int first = 1;
         while (off <= slen) {
@@ -672,10 +685,10 @@ static kl_status scan_window(kl_scanner *sc, const kl_scan_options *opt, window 
             break;
         for (int k = 0; k < n; k++)
             pt[k] = (kl_prefilter_text){doc.text + sn[k].ss, sn[k].se - sn[k].ss, sc->mark[k],
-                                        sc->cand[k], &sn[k].ncand};
+                                        sc->cand[k],         &sn[k].ncand,        sc->lim[k]};
         kl_prefilter_batch(pf, pt, (size_t)n);
         for (int k = 0; k < n && !c.stop; k++) {
-            st = scan_sentence(&c, &sn[k], sc->cand[k]);
+            st = scan_sentence(&c, &sn[k], sc->cand[k], sc->lim[k]);
             sc->scanned += sn[k].se - sn[k].ss;
             if (st != KL_OK) {
                 kl_diag_set(diag, st, opt->path, 0, 0, NULL, "out of memory");

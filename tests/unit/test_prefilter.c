@@ -403,7 +403,6 @@ static void test_derive_table(void **state)
         {"(*pla:never)abc", "\"abc\" & \"never\""},
         {"(*napla:.*never)abc", "\"abc\" & \"never\""},
         {"(*non_atomic_positive_lookahead:never)abc", "\"abc\" & \"never\""},
-        {"(?<=really )sorry", "\"sorry\" & \"really \""},
         {"(?=.*\\bnever\\b)", "\"\\bnever\\b\""},
         /* a class of a few characters is the strings it can be; the
          * typographic quotes are the ' and " the folded text has */
@@ -432,7 +431,15 @@ static void test_derive_table(void **state)
         {"(*negative_lookahead:never)abc", "\"abc\""},
         {"(?!never)abc", "\"abc\""},
         {"(?<!not )sorry", "\"sorry\""},
+        /* a lookbehind reads before the match, and each literal must lie
+         * in what a match reads from its start on (ENTRY_BOUND) */
         {"(?<=oh )sorry", "\"sorry\""},
+        {"(?<=really )sorry", "\"sorry\""},
+        {"(*plb:really )sorry", "\"sorry\""},
+        {"(*positive_lookbehind:really )sorry", "\"sorry\""},
+        {"(*naplb:really )sorry", "\"sorry\""},
+        {"(?<*really )sorry", "\"sorry\""},
+        {"(?=.*(?<=really )sorry)", "\"sorry\""},
         {"[a-c]lame", "\"lame\""},
         {"[^]]yes", "\"yes\""},
         {"[[:alpha:]]yes", "\"yes\""},
@@ -878,8 +885,8 @@ static void test_automaton_matches_naive(void **state)
         for (int t = 0; t < (big ? 150 : 300);) {
             size_t nb = 1 + rnd(MAXB);
             for (size_t k = 0; k < nb; k++, t++)
-                pt[k] = (kl_prefilter_text){text[k], random_text(set, big, text[k], t), mark[k],
-                                            list[k], &count[k]};
+                pt[k] = (kl_prefilter_text){
+                    text[k], random_text(set, big, text[k], t), mark[k], list[k], &count[k], NULL};
             kl_prefilter_batch(set->prefilter, pt, nb);
             for (size_t k = 0; k < nb; k++) {
                 memset(cand, 0, nrules);
@@ -1155,12 +1162,69 @@ static void mutate(kl_buf *out, const char *s, size_t n)
     }
 }
 
+/* The matches of re in s one after another, as the scan takes them (from
+ * the end of each, a character on after an empty one), within the offset
+ * limit lim (KL_NO_LIMIT: none), into ov (pairs, at most max). Returns how
+ * many, or -1 on a PCRE2 error. */
+static int all_matches(const pcre2_code *re, const char *s, size_t len, uint32_t lim, size_t *ov,
+                       int max)
+{
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+    pcre2_match_context *mc = pcre2_match_context_create(NULL);
+    assert_non_null(md);
+    assert_non_null(mc);
+    pcre2_set_match_limit(mc, KL_MATCH_LIMIT);
+    pcre2_set_offset_limit(mc, lim == KL_NO_LIMIT ? PCRE2_UNSET : lim);
+    int n = 0;
+    size_t off = 0;
+    while (off <= len && n < max) {
+        int rc = pcre2_match(re, (PCRE2_SPTR)s, len, off, 0, md, mc);
+        if (rc == PCRE2_ERROR_NOMATCH)
+            break;
+        if (rc < 0) {
+            n = -1;
+            break;
+        }
+        PCRE2_SIZE *v = pcre2_get_ovector_pointer(md);
+        ov[2 * n] = v[0];
+        ov[2 * n + 1] = v[1];
+        n++;
+        off = v[1] > v[0] ? v[1] : v[1] + 1;
+        while (off < len && ((unsigned char)s[off] & 0xC0) == 0x80)
+            off++;
+    }
+    pcre2_match_data_free(md);
+    pcre2_match_context_free(mc);
+    return n;
+}
+
+/* Each rule the batch lists with an offset limit (lim) finds within it
+ * every match it finds without one. Returns the rules checked. */
+static size_t check_limits(const kl_rules *set, const kl_prefilter_text *pt)
+{
+    size_t checked = 0;
+    for (size_t j = 0; j < *pt->n; j++) {
+        uint32_t r = pt->list[j];
+        if (pt->lim[r] == KL_NO_LIMIT)
+            continue;
+        assert_true(pt->lim[r] >= 1 && pt->lim[r] <= pt->len);
+        size_t want[64], got[64];
+        int nw = all_matches(set->rules[r]->re, pt->text, pt->len, KL_NO_LIMIT, want, 32);
+        int ng = all_matches(set->rules[r]->re, pt->text, pt->len, pt->lim[r], got, 32);
+        if (nw != ng || (nw > 0 && memcmp(want, got, 2 * (size_t)nw * sizeof *want) != 0))
+            fail_msg("rule %s (%s) on \"%s\": %d matches, %d within the offset limit %u",
+                     set->rules[r]->id, set->rules[r]->triggers_desc, pt->text, nw, ng, pt->lim[r]);
+        checked++;
+    }
+    return checked;
+}
+
 static void test_random_patterns_sound(void **state)
 {
     (void)state;
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
     pcre2_match_data *md2 = pcre2_match_data_create(16, NULL);
-    size_t matched = 0, filtered = 0, checked_rules = 0;
+    size_t matched = 0, filtered = 0, checked_rules = 0, limited = 0;
     size_t ntwins = 0, twin_runs = 0, twin_matches = 0;
     for (int round = 0; round < 8; round++) {
         kl_rules *set = kl_rules_new();
@@ -1204,7 +1268,9 @@ static void test_random_patterns_sound(void **state)
         }
         set->prefilter = kl_prefilter_build(set);
         assert_non_null(set->prefilter);
-        unsigned char *cand = malloc(set->count);
+        unsigned char *cand = malloc(set->count), *mark = calloc(1, set->count);
+        uint32_t *list = malloc(set->count * sizeof *list), *lim = malloc(set->count * sizeof *lim);
+        assert_true(cand && mark && list && lim);
         for (size_t t = 0; t < ntexts; t++) {
             for (int m = 0; m < 4; m++) {
                 kl_buf text;
@@ -1220,6 +1286,10 @@ static void test_random_patterns_sound(void **state)
                 kl_buf_putc(&text, '\0');
                 size_t len = strlen(text.data);
                 kl_prefilter_candidates(set->prefilter, text.data, len, cand);
+                size_t nlisted = 0;
+                kl_prefilter_text one = {text.data, len, mark, list, &nlisted, lim};
+                kl_prefilter_batch(set->prefilter, &one, 1);
+                limited += check_limits(set, &one);
                 for (size_t i = 0; i < set->count; i++) {
                     const kl_rule *r = set->rules[i];
                     int hit = regex_matches(r->re, text.data, len, md);
@@ -1243,6 +1313,9 @@ static void test_random_patterns_sound(void **state)
         for (size_t t = 0; t < ntexts; t++)
             kl_buf_free(&texts[t]);
         free(cand);
+        free(mark);
+        free(list);
+        free(lim);
         for (size_t i = 0; i < set->count; i++)
             pcre2_code_free(twins[i]);
         kl_rules_free(set);
@@ -1253,8 +1326,10 @@ static void test_random_patterns_sound(void **state)
     assert_true(matched > 1000);
     assert_true(filtered > 10000);
     assert_true(twin_matches > 1000);
-    print_message("random patterns: %zu rules, %zu matches, %zu rule runs skipped\n", checked_rules,
-                  matched, filtered);
+    assert_true(limited > 10000);
+    print_message("random patterns: %zu rules, %zu matches, %zu rule runs skipped, %zu with an "
+                  "offset limit that loses no match\n",
+                  checked_rules, matched, filtered, limited);
     print_message("ASCII twins: %zu of %zu rules, %zu runs on ASCII texts, %zu matches alike\n",
                   ntwins, checked_rules, twin_runs, twin_matches);
 }
@@ -1406,16 +1481,18 @@ static void check_batches(const kl_rules *set, const text_list *texts)
     enum { MAXB = 20 };
     size_t nr = set->count ? set->count : 1;
     unsigned char *mark[MAXB], *one_mark = calloc(1, nr);
-    uint32_t *list[MAXB], *one = malloc(nr * sizeof *one);
-    size_t n[MAXB];
+    uint32_t *list[MAXB], *lim[MAXB], *one = malloc(nr * sizeof *one);
+    size_t n[MAXB], limited = 0;
     kl_prefilter_text pt[MAXB];
     assert_non_null(one_mark);
     assert_non_null(one);
     for (int k = 0; k < MAXB; k++) {
         mark[k] = calloc(1, nr);
         list[k] = malloc(nr * sizeof *list[k]);
+        lim[k] = malloc(nr * sizeof *lim[k]);
         assert_non_null(mark[k]);
         assert_non_null(list[k]);
+        assert_non_null(lim[k]);
     }
     size_t batches = 0;
     for (size_t t = 0; t < texts->n;) {
@@ -1423,8 +1500,8 @@ static void check_batches(const kl_rules *set, const text_list *texts)
         if (b > texts->n - t)
             b = texts->n - t;
         for (size_t k = 0; k < b; k++)
-            pt[k] = (kl_prefilter_text){texts->items[t + k], strlen(texts->items[t + k]), mark[k],
-                                        list[k], &n[k]};
+            pt[k] = (kl_prefilter_text){
+                texts->items[t + k], strlen(texts->items[t + k]), mark[k], list[k], &n[k], lim[k]};
         kl_prefilter_batch(set->prefilter, pt, b);
         for (size_t k = 0; k < b; k++) {
             size_t m = kl_prefilter_list(set->prefilter, pt[k].text, pt[k].len, one_mark, one);
@@ -1433,14 +1510,19 @@ static void check_batches(const kl_rules *set, const text_list *texts)
                          pt[k].text, n[k], m);
             for (size_t r = 0; r < set->count; r++)
                 assert_int_equal(mark[k][r], 0); /* left clean */
+            limited += check_limits(set, &pt[k]);
         }
         t += b;
         batches++;
     }
-    print_message("batches: %zu texts in %zu batches, as alone\n", texts->n, batches);
+    print_message("batches: %zu texts in %zu batches, as alone; %zu candidates with an offset "
+                  "limit lose no match\n",
+                  texts->n, batches, limited);
+    assert_true(limited > 0);
     for (int k = 0; k < MAXB; k++) {
         free(mark[k]);
         free(list[k]);
+        free(lim[k]);
     }
     free(one_mark);
     free(one);
