@@ -637,6 +637,60 @@ static void prefilter_ready(kl_rules *set)
     set->compiled = 1;
 }
 
+/* The offset limit of each rule listed for a text: the end of the last
+ * literal of its anchor clause there; none for a rule without clauses, one
+ * whose anchor is its `triggers:`, or a text that makes every rule a
+ * candidate. */
+static void test_offset_limits(void **state)
+{
+    (void)state;
+    kl_rules *set = kl_rules_new();
+    add_rule(set, "\\byou\\s+never\\b");
+    add_rule(set, "\\b(?:always|constantly)\\b");
+    add_rule(set, "\\w+!!"); /* no clause */
+    kl_rule *t = add_rule(set, "\\byou\\b.*\\bnever\\b");
+    t->clauses = calloc(1, sizeof *t->clauses);
+    assert_non_null(t->clauses);
+    t->clauses[0].lits = calloc(1, sizeof(char *));
+    assert_non_null(t->clauses[0].lits);
+    t->clauses[0].lits[t->clauses[0].nlits++] = strdup("xylophone");
+    t->nclauses = 1;
+    t->triggered = 1;
+    add_rule(set, "(?<=\\bwell )you\\s+never"); /* its lookbehind adds no clause */
+    prefilter_ready(set);
+    assert_string_equal(set->rules[4]->triggers_desc, "\"you never\"");
+    enum { NR = 5, NO = 0 /* not listed */, ANY = -1 /* KL_NO_LIMIT */ };
+    const struct {
+        const char *text;
+        long want[NR];
+    } cases[] = {
+        {"you never, and you  never listen", {25, NO, ANY, NO, 25}},
+        {"always then constantly", {NO, 22, ANY, NO, NO}},
+        {"constantly, always!", {NO, 18, ANY, NO, NO}},
+        {"xylophone: you never", {20, NO, ANY, ANY, 20}},
+        {"you\xC2\xA0never", {10, NO, ANY, NO, 10}},
+        {"well, you never\xE2\x80\x99"
+         "d",
+         {15, NO, ANY, NO, 15}},
+        {"\xE2\x84\xAA you never", {ANY, ANY, ANY, ANY, ANY}}, /* KELVIN SIGN */
+    };
+    unsigned char mark[NR] = {0};
+    uint32_t list[NR], lim[NR];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = 0;
+        kl_prefilter_text one = {cases[i].text, strlen(cases[i].text), mark, list, &n, lim};
+        kl_prefilter_batch(set->prefilter, &one, 1);
+        long got[NR] = {NO, NO, NO, NO, NO};
+        for (size_t j = 0; j < n; j++)
+            got[list[j]] = lim[list[j]] == KL_NO_LIMIT ? ANY : (long)lim[list[j]];
+        for (size_t r = 0; r < NR; r++)
+            if (got[r] != cases[i].want[r])
+                fail_msg("\"%s\": rule %zu: offset limit %ld, want %ld", cases[i].text, r, got[r],
+                         cases[i].want[r]);
+    }
+    kl_rules_free(set);
+}
+
 /* A literal that the pattern puts where a word starts is taken only at a
  * word start: "fool" after white space is not the "fool" of "tomfoolery". */
 static void test_candidates_word_start(void **state)
@@ -1933,6 +1987,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_derive_table),
         cmocka_unit_test(test_derive_keeps_triggers),
+        cmocka_unit_test(test_offset_limits),
         cmocka_unit_test(test_caseless_ascii_folds),
         cmocka_unit_test(test_candidates_basic),
         cmocka_unit_test(test_candidates_word_start),
