@@ -24,11 +24,12 @@
 #   proselint            bench/node_modules/.bin); skipped with a note if not
 #   kindlint -j1 / -j2   on a tree of 3000 files split from the kindlint
 #                        slice, KL_MB/3000 each but at most 4 KB (so at most
-#                        the first 12 MB), text to /dev/null
+#                        the first 12 MB), text to /dev/null; the two runs
+#                        in turn, so a slow spell of the machine falls on both
 #
 # and then kindlint's time per MB over grep's, the prefilter's gain, the -j2
 # speedup and the startup latency (`echo ok | KINDLINT --no-config`, median of
-# 50 runs). The kindlint cases (75-80 MB/s with all packs) read only the first
+# 50 runs). The kindlint cases (80-90 MB/s with all packs) read only the first
 # KL_MB megabytes of the corpus; every row says how many MB it read.
 #
 # Environment: SIZE_MB (default 100), KL_MB (default SIZE_MB), NOPF_MB
@@ -177,28 +178,33 @@ def run_once(argv, out, err):
             rss = ru.ru_maxrss
     return t, rss, rc
 
-def run(results, name, key, inp, out, ok, argv):
-    """Time argv RUNS times; print a row and record it as key."""
+def run(results, names, keys, inp, out, ok, argvs):
+    """Time each argv of argvs RUNS times, taking them in turn (so that a
+    slow spell of a shared machine falls on each alike); print a row for
+    each and record it as its key. names and keys: one per argv, "|" apart."""
     runs = int(os.environ.get("RUNS", "3"))
+    names, keys = names.split("|"), keys.split("|")
     nbytes = int(inp) if inp.isdigit() else os.path.getsize(inp)
     err = os.path.join(os.path.dirname(results), "stderr.txt")
-    times, rsss = [], []
+    times, rsss = [[] for _ in argvs], [[] for _ in argvs]
     for _ in range(runs):
-        t, rss, rc = run_once(argv, out, err)
-        if ok != "any" and str(rc) not in ok.split(","):
-            tail = open(err, errors="replace").read()[-600:]
-            print("%-40s FAILED (exit %d): %s" % (name, rc, " ".join(argv)))
-            print("    " + tail.strip().replace("\n", "\n    "))
-            return
-        times.append(t)
-        if rss is not None:
-            rsss.append(rss)
-    med = statistics.median(times)
-    rate = mb(nbytes) / med if med > 0 else float("inf")
-    rss = "%d kB" % max(rsss) if rsss else "?"
-    print("%-40s %7.2f %9.3f %9.2f %12s" % (name, mb(nbytes), med, rate, rss), flush=True)
-    with open(results, "a") as fh:
-        fh.write("%s %d %.6f\n" % (key, nbytes, med))
+        for c, argv in enumerate(argvs):
+            t, rss, rc = run_once(argv, out, err)
+            if ok != "any" and str(rc) not in ok.split(","):
+                tail = open(err, errors="replace").read()[-600:]
+                print("%-40s FAILED (exit %d): %s" % (names[c], rc, " ".join(argv)))
+                print("    " + tail.strip().replace("\n", "\n    "))
+                return
+            times[c].append(t)
+            if rss is not None:
+                rsss[c].append(rss)
+    for c in range(len(argvs)):
+        med = statistics.median(times[c])
+        rate = mb(nbytes) / med if med > 0 else float("inf")
+        rss = "%d kB" % max(rsss[c]) if rsss[c] else "?"
+        print("%-40s %7.2f %9.3f %9.2f %12s" % (names[c], mb(nbytes), med, rate, rss), flush=True)
+        with open(results, "a") as fh:
+            fh.write("%s %d %.6f\n" % (keys[c], nbytes, med))
 
 def startup(n, argv):
     """Median wall time of `echo ok | argv`, in ms, over n runs (after 3 warm-ups)."""
@@ -245,8 +251,17 @@ elif cmd == "triggers":
 elif cmd == "split":
     split(*sys.argv[2:6])
 elif cmd == "run":
+    # run RESULTS NAMES KEYS INPUT OUT OK -- ARGV [--- ARGV ...]
     i = sys.argv.index("--")
-    run(*sys.argv[2:i], sys.argv[i + 1:])
+    argvs, cur = [], []
+    for a in sys.argv[i + 1:]:
+        if a == "---":
+            argvs.append(cur)
+            cur = []
+        else:
+            cur.append(a)
+    argvs.append(cur)
+    run(*sys.argv[2:i], argvs)
 elif cmd == "startup":
     startup(sys.argv[2], sys.argv[4:])
 elif cmd == "summary":
@@ -259,6 +274,7 @@ RES=$TMP/results
 export RUNS
 py() { "$PY" "$H" "$@"; }
 # run NAME KEY INPUT(file or byte count) STDOUT OK-EXIT-CODES -- COMMAND...
+# (NAME1|NAME2 KEY1|KEY2 ... -- COMMAND1 --- COMMAND2: the two in turn)
 run() { py run "$RES" "$@"; }
 
 # ---------------------------------------------------------------------------
@@ -328,8 +344,9 @@ JFILES=$1
 export JFILES
 # shellcheck disable=SC2086
 {
-    RUNS=${JOBS_RUNS:-7} run "kindlint -j1, $JFILES-file tree, text" j1 "$2" /dev/null 0 -- $KLR -j1 "$TREE"
-    RUNS=${JOBS_RUNS:-7} run "kindlint -j2, $JFILES-file tree, text" j2 "$2" /dev/null 0 -- $KLR -j2 "$TREE"
+    # in turn: the ratio of the two is what counts
+    RUNS=${JOBS_RUNS:-7} run "kindlint -j1, $JFILES-file tree, text|kindlint -j2, $JFILES-file tree, text" \
+        "j1|j2" "$2" /dev/null 0 -- $KLR -j1 "$TREE" --- $KLR -j2 "$TREE"
 }
 
 echo
