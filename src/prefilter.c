@@ -31,16 +31,19 @@
  *    "you\s+(?:so\s+)*(?:idiot|fool)", "idiot" and "fool" start words: the
  *    scan does not take "tomfoolery"). A positive lookahead outside any
  *    group adds the clauses its body requires (the sentence is the
- *    subject, so it holds them); a lookbehind adds none (below). An emoji (U+1F000 to U+1FAFF,
- * which no case folding touches) is its UTF-8 bytes. It is conservative: whatever it does not
- * understand (other classes, \w, backreferences, negative lookarounds, conditional groups,
- * repetition, a branch without a literal) contributes nothing, and constructs it cannot read with
- * certainty ((?C callouts, (*ACCEPT), a "{" that is not {n}, {n,} or {n,m}, \10 and up) give the
- * rule no derived clause at all. It follows (?x) (white space and # comments), \Q...\E, named
- *    groups and subroutine calls ((?&name), (?1), \g<name>, with
- *    (?(DEFINE)...)): a call requires what the called group requires. It
- *    assumes the compile options of kl_pattern_compile (UTF, UCP,
- *    CASELESS) and its quote expansion.
+ *    subject, so it holds them); a lookbehind adds none (see below). An
+ *    emoji (U+1F000 to U+1FAFF, which no case folding touches) is its
+ *    UTF-8 bytes. It is conservative: whatever it does not understand
+ *    (other classes, \w, backreferences, negative lookarounds,
+ *    conditional groups, repetition, a branch without a literal)
+ *    contributes nothing, and constructs it cannot read with certainty
+ *    ((?C callouts, (*ACCEPT), a "{" that is not {n}, {n,} or {n,m}, \10
+ *    and up) give the rule no derived clause at all. It follows (?x)
+ *    (white space and # comments), \Q...\E, named groups and subroutine
+ *    calls ((?&name), (?1), \g<name>, with (?(DEFINE)...)): a call
+ *    requires what the called group requires. It assumes the compile
+ *    options of kl_pattern_compile (UTF, UCP, CASELESS) and its quote
+ *    expansion.
  * An alternation requires, of each branch's best clauses, the k-th joined;
  * a joined clause of more than CLAUSE_MAX_LITS phrases falls back to each
  * phrase's rarest word.
@@ -2714,11 +2717,16 @@ struct kl_prefilter *kl_prefilter_build(const kl_rules *rules)
                 size_t flen = fold_literal(f);
                 used += flen + 1;
                 uint32_t wb = take_marks(f, &flen);
-                lits[n++] = (lit_ref){
-                    f,           flen,
-                    (uint32_t)r, checked ? 0 : nusable == 1 ? 2 : 1,
-                    checked,     0,
-                    wb,          checked || (rule->triggered && c == 0) ? 0 : ENTRY_BOUND};
+                /* 2: the rule's only clause; bound: see ENTRY_BOUND */
+                int role = checked ? 0 : nusable == 1 ? 2 : 1;
+                uint32_t bound = checked || (rule->triggered && c == 0) ? 0 : ENTRY_BOUND;
+                lits[n++] = (lit_ref){.s = f,
+                                      .len = flen,
+                                      .rule = (uint32_t)r,
+                                      .anchor = role,
+                                      .checked = checked,
+                                      .wb = wb,
+                                      .bound = bound};
             }
             if (checked)
                 end_lit[ncl++] = (uint32_t)n;

@@ -684,8 +684,12 @@ static kl_status scan_window(kl_scanner *sc, const kl_scan_options *opt, window 
         if (!n)
             break;
         for (int k = 0; k < n; k++)
-            pt[k] = (kl_prefilter_text){doc.text + sn[k].ss, sn[k].se - sn[k].ss, sc->mark[k],
-                                        sc->cand[k],         &sn[k].ncand,        sc->lim[k]};
+            pt[k] = (kl_prefilter_text){.text = doc.text + sn[k].ss,
+                                        .len = sn[k].se - sn[k].ss,
+                                        .mark = sc->mark[k],
+                                        .list = sc->cand[k],
+                                        .n = &sn[k].ncand,
+                                        .lim = sc->lim[k]};
         kl_prefilter_batch(pf, pt, (size_t)n);
         for (int k = 0; k < n && !c.stop; k++) {
             st = scan_sentence(&c, &sn[k], sc->cand[k], sc->lim[k]);
